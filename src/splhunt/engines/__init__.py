@@ -1,0 +1,1 @@
+"""Engines run compiled sqlglot plans: DuckDB (default) and Spark (optional extra)."""

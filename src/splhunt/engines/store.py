@@ -1,0 +1,175 @@
+"""The DuckDB event store: one wide table `events`, one column per Splunk field.
+
+Splunk field names are case-sensitive (`ProcessID` from `<Execution>` and `ProcessId`
+from EventData are two fields) but DuckDB and Spark identifiers are not. The store
+therefore keeps a registry, table `_fields(field, col, type)`, mapping each field to a
+distinct column name: the field's own name when no other field shares its lower-case
+form, otherwise the name with a `~N` suffix. Every reader of the store goes through
+the registry; nothing assumes field == column.
+
+Raw fields are VARCHAR. A field that carries several values in one event (Splunk
+MV_ADD extractions) is a VARCHAR[] column; a column that turns multivalue in a later
+batch is widened, scalars becoming one-element lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+#: Columns every event has, in this order, with their SQL types.
+CORE_FIELDS: dict[str, str] = {
+    "_time": "DOUBLE",
+    "_raw": "VARCHAR",
+    "host": "VARCHAR",
+    "source": "VARCHAR",
+    "sourcetype": "VARCHAR",
+    "index": "VARCHAR",
+}
+
+STR = "str"
+MV = "mv"
+NUM = "num"
+
+
+@dataclass(frozen=True)
+class FieldCol:
+    """Where a field lives: its column name and its kind (str, mv or num)."""
+
+    field: str
+    col: str
+    kind: str
+
+
+def allocate_column(field: str, taken_lower: set[str]) -> str:
+    """A column name for `field` that no existing column shares case-insensitively."""
+    if field.lower() not in taken_lower:
+        return field
+    n = 1
+    while f"{field}~{n}".lower() in taken_lower:
+        n += 1
+    return f"{field}~{n}"
+
+
+def _qi(name: str) -> str:
+    """Quote an identifier for DDL the store itself issues (never user SPL)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Store:
+    """An event store on a DuckDB connection (in memory, or a file for `--db`)."""
+
+    def __init__(self, path: str | None = None, con: duckdb.DuckDBPyConnection | None = None):
+        self.path = path
+        self.con = con or duckdb.connect(path or ":memory:")
+        self.con.execute("SET TimeZone='UTC'")
+        self._fields: dict[str, FieldCol] = {}
+        self._init_schema()
+
+    # -- schema -------------------------------------------------------------------------
+    def _init_schema(self) -> None:
+        con = self.con
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS _fields (field VARCHAR PRIMARY KEY, col VARCHAR, kind VARCHAR)"
+        )
+        exists = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'events'"
+        ).fetchone()[0]
+        if not exists:
+            cols = ", ".join(f"{_qi(f)} {t}" for f, t in CORE_FIELDS.items())
+            con.execute(f"CREATE TABLE events ({cols})")
+            for f, t in CORE_FIELDS.items():
+                kind = NUM if t == "DOUBLE" else STR
+                con.execute("INSERT OR IGNORE INTO _fields VALUES (?, ?, ?)", [f, f, kind])
+        for field, col, kind in con.execute("SELECT field, col, kind FROM _fields").fetchall():
+            self._fields[field] = FieldCol(field, col, kind)
+
+    @property
+    def fields(self) -> dict[str, FieldCol]:
+        """Field name -> column, in registry order."""
+        return dict(self._fields)
+
+    def _add_field(self, field: str, kind: str) -> FieldCol:
+        taken = {fc.col.lower() for fc in self._fields.values()}
+        col = allocate_column(field, taken)
+        sqltype = "VARCHAR[]" if kind == MV else "VARCHAR"
+        self.con.execute(f"ALTER TABLE events ADD COLUMN {_qi(col)} {sqltype}")
+        self.con.execute("INSERT INTO _fields VALUES (?, ?, ?)", [field, col, kind])
+        fc = FieldCol(field, col, kind)
+        self._fields[field] = fc
+        return fc
+
+    def _widen_to_mv(self, fc: FieldCol) -> FieldCol:
+        c = _qi(fc.col)
+        self.con.execute(
+            f"ALTER TABLE events ALTER {c} TYPE VARCHAR[] "
+            f"USING CASE WHEN {c} IS NULL THEN NULL ELSE [{c}] END"
+        )
+        self.con.execute("UPDATE _fields SET kind = ? WHERE field = ?", [MV, fc.field])
+        new = FieldCol(fc.field, fc.col, MV)
+        self._fields[fc.field] = new
+        return new
+
+    # -- writing ------------------------------------------------------------------------
+    def append(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Append events given as field -> value dicts. Lists are multivalue fields.
+
+        Missing core fields are null. Returns the number of events written.
+        """
+        columns: dict[str, list[Any]] = {}
+        mv_fields: set[str] = set()
+        n = 0
+        for row in rows:
+            for key, value in row.items():
+                col = columns.get(key)
+                if col is None:
+                    col = columns[key] = [None] * n
+                if isinstance(value, list):
+                    mv_fields.add(key)
+                col.append(value)
+            n += 1
+            for col in columns.values():
+                if len(col) < n:
+                    col.append(None)
+        return self.append_columns(columns, n, mv_fields)
+
+    def append_columns(
+        self, columns: Mapping[str, list[Any]], n: int, mv_fields: set[str] | None = None
+    ) -> int:
+        """Append a columnar batch: field -> list of n values (str, float, list or None)."""
+        if n == 0:
+            return 0
+        mv_fields = mv_fields or set()
+        arrays: dict[str, pa.Array] = {}
+        for field, values in columns.items():
+            fc = self._fields.get(field)
+            is_mv = field in mv_fields
+            if fc is None:
+                fc = self._add_field(field, MV if is_mv else STR)
+            elif is_mv and fc.kind == STR:
+                fc = self._widen_to_mv(fc)
+            if fc.kind == NUM:
+                arrays[fc.col] = pa.array(
+                    [None if v is None else float(v) for v in values], pa.float64()
+                )
+            elif fc.kind == MV:
+                arrays[fc.col] = pa.array(
+                    [v if v is None or isinstance(v, list) else [v] for v in values],
+                    pa.list_(pa.string()),
+                )
+            else:
+                arrays[fc.col] = pa.array(values, pa.string())
+        batch = pa.table(arrays)  # noqa: F841 - read by DuckDB's replacement scan
+        cols = ", ".join(_qi(c) for c in arrays)
+        self.con.execute(f"INSERT INTO events ({cols}) SELECT {cols} FROM batch")
+        return n
+
+    def count(self) -> int:
+        return int(self.con.execute("SELECT count(*) FROM events").fetchone()[0])
+
+    def close(self) -> None:
+        self.con.close()
