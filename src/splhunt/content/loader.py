@@ -136,7 +136,7 @@ def load_lookup(
     """Load one lookup YAML; its CSV is resolved inside `lookups_dir` (default: the YAML's folder)."""
     p = Path(path)
     lk = _load_model(Lookup, p, "lookup")
-    if lk.filename:
+    if lk.filename is not None:
         lk.csv_path = resolve_lookup_file(
             lookups_dir if lookups_dir is not None else p.parent, lk.filename, origin=p
         )
