@@ -1,0 +1,176 @@
+"""SPL pipeline -> one sqlglot SELECT: a chain of CTEs, one per command.
+
+The compiler never builds SQL text from user strings: every value becomes a sqlglot
+literal and every field a quoted identifier. The result (`Plan`) carries the final
+field -> column map so engines can hand rows back under Splunk's field names.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlglot import exp
+
+from splhunt.compile.expr import Typed
+from splhunt.compile.stage import NULL, ORDER, FieldInfo, Stage, allocate, colref, ident
+from splhunt.errors import CompileError
+from splhunt.spl import ast as A
+
+
+@dataclass
+class Capabilities:
+    """What the target engine can do; commands consult these, never the engine name."""
+
+    dialect: str = "duckdb"
+    re2_only: bool = True  # regexes run on RE2 (no lookaround/backrefs) unless a UDF helps
+    pcre_udf: bool = True  # engine registers splhunt_pcre_* functions for the rest
+    replace_backref: str = "\\"  # `\1` (DuckDB) or `$1` (Spark) in regexp_replace
+
+
+@dataclass
+class Base:
+    """The relation a pipeline starts from, and its fields."""
+
+    relation: exp.Expression  # a table or a subquery
+    fields: dict[str, FieldInfo]
+    ctes: list[tuple[str, exp.Expression]] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    query: exp.Select
+    fields: dict[str, FieldInfo]
+
+    def sql(self, dialect: str = "duckdb", pretty: bool = False) -> str:
+        return self.query.sql(dialect=dialect, pretty=pretty)
+
+
+class Ctx:
+    """What a command's compile step sees: the input stage and the compiler."""
+
+    def __init__(self, compiler: Compiler, stage: Stage):
+        self.compiler = compiler
+        self.stage = stage
+        self.caps = compiler.caps
+
+    def field(self, name: str) -> Typed:
+        if self.stage.has(name):
+            info = self.stage.fields[name]
+            return Typed(colref(info.col), info.kind)
+        return Typed(exp.Null(), NULL)
+
+
+class Compiler:
+    """Compiles pipelines over a base relation into a CTE chain."""
+
+    def __init__(self, base: Base, caps: Capabilities | None = None, *, content: Any = None,
+                 macros: Any = None, now: float | None = None):
+        self.base = base
+        self.caps = caps or Capabilities()
+        self.content = content
+        self.macros = macros
+        self.ctes: list[tuple[str, exp.Expression]] = []
+        self._n = 0
+        self.now = time.time() if now is None else now
+
+    # -- building blocks ---------------------------------------------------------------
+    def new_name(self, prefix: str = "s") -> str:
+        self._n += 1
+        return f"{prefix}{self._n}"
+
+    def push(self, select: exp.Expression, fields: dict[str, FieldInfo]) -> Stage:
+        """Add `select` as the next CTE; return the stage that reads it."""
+        name = self.new_name()
+        self.ctes.append((name, select))
+        return Stage(name, fields)
+
+    def base_stage(self) -> Stage:
+        for name, q in self.base.ctes:
+            if name not in {n for n, _ in self.ctes}:
+                self.ctes.append((name, q))
+        sel = exp.select("*").from_(self.base.relation)
+        return self.push(sel, dict(self.base.fields))
+
+    @staticmethod
+    def select_from(stage: Stage) -> exp.Select:
+        return exp.select().from_(exp.to_table(ident(stage.name)))
+
+    @staticmethod
+    def passthrough(stage: Stage, skip: set[str] | None = None) -> list[exp.Expression]:
+        """Column expressions that carry the stage's fields over unchanged."""
+        skip = skip or set()
+        return [colref(fi.col) for f, fi in stage.fields.items() if f not in skip]
+
+    def with_columns(self, stage: Stage, new: list[tuple[str, Typed]]) -> Stage:
+        """A stage that adds or replaces fields (in order), keeping the others.
+
+        A replaced field keeps its position, as eval does in Splunk; a new one goes last.
+        """
+        fields = dict(stage.fields)
+        taken = {fi.col.lower() for fi in fields.values()}
+        assigned: dict[str, tuple[str, Typed]] = {}
+        for fname, t in new:
+            if fname in fields and fname not in assigned:
+                col = fields[fname].col
+            elif fname in assigned:
+                col = assigned[fname][0]
+            else:
+                col = allocate(fname, taken)
+                taken.add(col.lower())
+            assigned[fname] = (col, t)
+            fields[fname] = FieldInfo(col, t.kind if t.kind != NULL else "str")
+        projections: list[exp.Expression] = []
+        for fname, fi in fields.items():
+            if fname in assigned:
+                col, t = assigned[fname]
+                projections.append(exp.alias_(t.sql, ident(col)))
+            else:
+                projections.append(colref(fi.col))
+        return self.push(self.select_from(stage).select(*projections), fields)
+
+    def project(self, stage: Stage, keep: list[str]) -> Stage:
+        """Keep only `keep` fields, in that order (the hidden result order goes along)."""
+        keep = [f for f in keep if f != ORDER] + ([ORDER] if ORDER in stage.fields else [])
+        fields = {f: stage.fields[f] for f in keep if f in stage.fields}
+        sel = self.select_from(stage).select(*[colref(fi.col) for fi in fields.values()] or [exp.Null()])
+        return self.push(sel, fields)
+
+    # -- pipelines ---------------------------------------------------------------------
+    def compile_commands(self, commands: tuple[A.Command, ...], stage: Stage | None = None) -> Stage:
+        if stage is None:
+            stage = self.base_stage()
+        for i, cmd in enumerate(commands):
+            compile_fn = getattr(cmd, "compile", None)
+            if compile_fn is None:
+                raise CompileError(f"command {cmd.name} has no compiler")
+            stage = compile_fn(Ctx(self, stage), first=(i == 0))
+        return stage
+
+    def compile(self, pipeline: A.Pipeline) -> Plan:
+        first = pipeline.commands[0]
+        stage = None
+        if getattr(first, "generating", False):
+            stage = Stage("_none", {})
+        out = self.compile_commands(pipeline.commands, stage)
+        visible = {f: fi for f, fi in out.fields.items() if f != ORDER}
+        final = exp.select(*[colref(fi.col) for fi in visible.values()] or [exp.Null()]).from_(
+            exp.to_table(ident(out.name))
+        )
+        order = self.ordering(out)
+        if order:
+            final = final.order_by(*order)
+        for name, q in self.ctes:
+            final = final.with_(ident(name), as_=q)
+        return Plan(final, visible)
+
+    @staticmethod
+    def ordering(stage: Stage) -> list[exp.Ordered]:
+        """Splunk's result order: set by sort/stats (the hidden `__ord` field), else events
+        newest first (`_time` descending), else as they come."""
+        if ORDER in stage.fields:
+            return [exp.Ordered(this=colref(stage.fields[ORDER].col))]
+        if "_time" in stage.fields:
+            return [exp.Ordered(this=colref(stage.fields["_time"].col), desc=True)]
+        return []

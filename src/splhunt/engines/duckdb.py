@@ -1,0 +1,126 @@
+"""The DuckDB engine: runs compiled plans over a `Store`.
+
+It registers the `splhunt_re_*` functions that give DuckDB the PCRE features RE2
+lacks (lookaround, backreferences); they are vectorised over Arrow batches and only
+used for patterns RE2 cannot run.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from splhunt.compile.compiler import Base, Capabilities, Plan
+from splhunt.compile.stage import MV, NUM, FieldInfo
+from splhunt.engines.store import Store
+from splhunt.errors import EngineError
+from sqlglot import exp
+
+CAPS = Capabilities(dialect="duckdb", re2_only=True, pcre_udf=True, replace_backref="\\")
+
+
+@lru_cache(maxsize=512)
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _py_repl(repl: str) -> str:
+    # Splunk replacement text: \1..\9 are groups; other characters are literal
+    return repl
+
+
+def _re_replace(s: pa.Array, p: pa.Array, r: pa.Array) -> pa.Array:
+    vals = s.to_pylist()
+    pats = p.to_pylist()
+    reps = r.to_pylist()
+    out = []
+    for v, pat, rep in zip(vals, pats, reps, strict=True):
+        if v is None or pat is None or rep is None:
+            out.append(None)
+            continue
+        out.append(_rx(pat).sub(rep, v))
+    return pa.array(out, pa.string())
+
+
+def _re_match(s: pa.Array, p: pa.Array) -> pa.Array:
+    vals = s.to_pylist()
+    pats = p.to_pylist()
+    return pa.array(
+        [None if v is None or pat is None else _rx(pat).search(v) is not None for v, pat in zip(vals, pats, strict=True)],
+        pa.bool_(),
+    )
+
+
+def _re_extract(s: pa.Array, p: pa.Array, g: pa.Array) -> pa.Array:
+    out = []
+    for v, pat, grp in zip(s.to_pylist(), p.to_pylist(), g.to_pylist(), strict=True):
+        if v is None or pat is None:
+            out.append(None)
+            continue
+        m = _rx(pat).search(v)
+        out.append(None if m is None else m.group(grp))
+    return pa.array(out, pa.string())
+
+
+def register_functions(con: duckdb.DuckDBPyConnection) -> None:
+    """Register splhunt's helper functions on a connection (idempotent)."""
+    try:
+        from duckdb.sqltypes import BIGINT, BOOLEAN, VARCHAR
+    except ImportError:  # duckdb < 1.4
+        from duckdb.typing import BIGINT, BOOLEAN, VARCHAR  # type: ignore[no-redef]
+
+    specs = [
+        ("splhunt_re_replace", _re_replace, [VARCHAR, VARCHAR, VARCHAR], VARCHAR),
+        ("splhunt_re_match", _re_match, [VARCHAR, VARCHAR], BOOLEAN),
+        ("splhunt_re_extract", _re_extract, [VARCHAR, VARCHAR, BIGINT], VARCHAR),
+    ]
+    for name, fn, params, ret in specs:
+        try:
+            con.create_function(name, fn, params, ret, type="arrow", null_handling="special")
+        except duckdb.CatalogException:
+            pass  # already registered on this connection
+
+
+def format_value(v: Any, kind: str) -> Any:
+    """A SQL value as Splunk shows it: integral numbers without `.0`, lists for mv."""
+    if v is None:
+        return None
+    if kind == NUM and isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return int(v)
+    if kind == MV and isinstance(v, list):
+        return [x for x in v if x is not None] or None
+    return v
+
+
+class DuckDBEngine:
+    name = "duckdb"
+    caps = CAPS
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.con = store.con
+        register_functions(self.con)
+
+    def base(self) -> Base:
+        """The raw event table as the pipeline's base relation."""
+        fields = {f: FieldInfo(fc.col, fc.kind) for f, fc in self.store.fields.items()}
+        return Base(exp.to_table(exp.to_identifier("events", quoted=True)), fields)
+
+    def execute(self, plan: Plan) -> tuple[list[str], list[dict[str, Any]]]:
+        sql = plan.sql("duckdb")
+        try:
+            cur = self.con.execute(sql)
+            rows = cur.fetchall()
+        except duckdb.Error as e:
+            raise EngineError(f"DuckDB failed: {e}\nSQL: {sql[:2000]}") from e
+        names = list(plan.fields)
+        kinds = [fi.kind for fi in plan.fields.values()]
+        out = [
+            {n: format_value(v, k) for n, v, k in zip(names, row, kinds, strict=True)}
+            for row in rows
+        ]
+        return names, out
