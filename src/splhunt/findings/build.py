@@ -14,6 +14,8 @@ Rules (documented decisions, see tests/findings):
   - a field the row lacks (or holds as None, or as an empty list): the token is left as
     written (`$field$`), so the gap shows; "" and "null" render as themselves;
   - `$result.field$` reads `field` when the row has no key `result.field`;
+  - a token name cannot hold `$` or a line break, nor start or end with whitespace, so a
+    stray `$` ("by user user$ on $dest$") does not swallow the next token;
   - an integral float renders without ".0"; bools render as "true"/"false".
 * Drilldowns: tokens are filled first, then `%original_detection_search%` is replaced by
   the detection's search (so `$` inside the search text is never read as a token).
@@ -41,7 +43,8 @@ ORIGINAL_SEARCH_PLACEHOLDER = "%original_detection_search%"
 MV_SEPARATOR = " "
 NULL_VALUES = ("", "null")
 
-_TOKEN = re.compile(r"\$([^$\r\n]+)\$")
+# a token name has no `$` or line break and does not start or end with whitespace
+_TOKEN = re.compile(r"\$([^\s$](?:[^$\r\n]*[^\s$])?)\$")
 
 
 # --------------------------------------------------------------------------- values
