@@ -8,6 +8,7 @@
 - A multivalue field matches when any of its values matches.
 - `<`, `>`, `<=`, `>=` compare numerically when the value and the field's value are both
   numbers, else lexicographically.
+- A numeric bound (`n>9`) matches only values that are numbers.
 - Bare terms match `_raw`. Splunk matches indexed terms; splhunt matches the term where it
   is bounded by non-alphanumeric characters (Splunk's breakers) or the ends of `_raw`,
   case-insensitively, with `*` as a wildcard.
@@ -68,14 +69,9 @@ def _scalar_match(col: exp.Expression, kind: str, op: str, value: str) -> exp.Ex
         return ci_match(col, value)
     cls = {"<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}[op]
     if _is_number(value):
+        # a numeric bound matches numeric values only
         num = col if kind == NUM else dbl(col)
-        numeric = cls(this=num, expression=exp.Literal.number(float(value)))
-        if kind == NUM:
-            return numeric
-        return exp.Case(
-            ifs=[exp.If(this=exp.Not(this=exp.Is(this=num, expression=exp.Null())), true=numeric)],
-            default=cls(this=col, expression=exp.Literal.string(value)),
-        )
+        return cls(this=num, expression=exp.Literal.number(float(value)))
     return cls(this=col if kind != NUM else num_to_str(col), expression=exp.Literal.string(value))
 
 

@@ -55,6 +55,15 @@ def allocate_column(field: str, taken_lower: set[str]) -> str:
     return f"{field}~{n}"
 
 
+def _s(v: Any) -> str | None:
+    """A field value as Splunk stores it: text."""
+    if v is None or isinstance(v, str):
+        return v
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
 def _qi(name: str) -> str:
     """Quote an identifier for DDL the store itself issues (never user SPL)."""
     return '"' + name.replace('"', '""') + '"'
@@ -158,11 +167,17 @@ class Store:
                 )
             elif fc.kind == MV:
                 arrays[fc.col] = pa.array(
-                    [v if v is None or isinstance(v, list) else [v] for v in values],
+                    [
+                        None if v is None else [_s(x) for x in v] if isinstance(v, list) else [_s(v)]
+                        for v in values
+                    ],
                     pa.list_(pa.string()),
                 )
             else:
-                arrays[fc.col] = pa.array(values, pa.string())
+                try:
+                    arrays[fc.col] = pa.array(values, pa.string())
+                except (pa.ArrowTypeError, pa.ArrowInvalid):
+                    arrays[fc.col] = pa.array([_s(v) for v in values], pa.string())
         batch = pa.table(arrays)  # noqa: F841 - read by DuckDB's replacement scan
         cols = ", ".join(_qi(c) for c in arrays)
         self.con.execute(f"INSERT INTO events ({cols}) SELECT {cols} FROM batch")

@@ -185,5 +185,8 @@ def tokenize(text: str, start: int = 0, end: int | None = None, mode: str = "sea
             j += 1
         toks.append(Token(WORD, text[i:j], i, j))
         i = j
-    toks.append(Token(EOF, "", end, end))
+    stop = end
+    while stop > start and text[stop - 1] in " \t\r\n":
+        stop -= 1
+    toks.append(Token(EOF, "", stop, stop))
     return toks
