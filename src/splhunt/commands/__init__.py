@@ -29,7 +29,13 @@ def command(*names: str) -> Callable[[type], type]:
     return deco
 
 
-_MODULES = ["search", "fillnull", "stats", "rename", "convert", "eval", "where", "fields", "misc"]
+def _load_all() -> None:
+    """Import every module of this package: each registers its commands."""
+    import pkgutil
 
-for _m in _MODULES:
-    importlib.import_module(f"splhunt.commands.{_m}")
+    for mod in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if not mod.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{mod.name}")
+
+
+_load_all()

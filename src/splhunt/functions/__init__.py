@@ -80,5 +80,13 @@ def like_expr(a: Typed, b: Typed) -> Typed:
     return Typed(exp.Like(this=to_str(a), expression=to_str(b)), BOOL)
 
 
-for _m in ("core",):
-    importlib.import_module(f"splhunt.functions.{_m}")
+def _load_all() -> None:
+    """Import every module of this package: each registers its functions."""
+    import pkgutil
+
+    for mod in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if not mod.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{mod.name}")
+
+
+_load_all()
