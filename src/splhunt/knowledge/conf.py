@@ -218,7 +218,7 @@ def split_pipeline(search: str) -> tuple[str, str]:
                 continue
             if c == quote:
                 quote = None
-        elif c in "\"`":
+        elif c in '"`':
             quote = c
         elif c == "|":
             return search[:i].rstrip(), search[i:].strip()
