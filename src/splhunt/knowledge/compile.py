@@ -1,0 +1,288 @@
+"""Compile add-on knowledge (data in `knowledge/data/`) into the search-time view.
+
+Splunk applies, per event, the attributes of the props stanzas its source and
+sourcetype match, in this order: REPORT extractions, FIELDALIAS, EVAL (all EVALs in
+parallel), LOOKUP, then eventtypes and tags. The view here does the same as four CTEs
+over the raw `events` table. Each attribute becomes a column expression that applies
+only to the (source, sourcetype) pairs whose stanzas carry it:
+
+    CASE WHEN source = '...' AND sourcetype = '...' THEN <rule> ELSE <field as it was> END
+
+EVAL and eventtype texts are compiled by the project's own SPL compiler, so the add-on
+rules and user searches share one semantics. The generic XML extraction (Windows TA
+`REPORT-0xml_*`, Sysmon `sysmon-data`) is done by ingest; rules marked `done_at_ingest`
+and `$1::$2` formats are skipped here for that reason.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlglot import exp
+
+from splhunt.compile.compiler import Base, Capabilities, Compiler, Ctx
+from splhunt.compile.expr import Typed, compile_expr, to_mv, to_str
+from splhunt.compile.regex import python_pattern, re2_pattern
+from splhunt.compile.search import compile_search
+from splhunt.compile.stage import BOOL, MV, NULL, STR, FieldInfo, Stage, allocate, colref, ident
+from splhunt.engines.store import Store
+from splhunt.errors import SplhuntError
+from splhunt.spl.parser import parse_eval, parse_search_expr
+
+Combo = tuple[str | None, str | None]
+
+
+@dataclass
+class KnowledgeNotes:
+    """Rules the view could not apply, with the reason (shown by `splhunt knowledge`)."""
+
+    skipped: list[str]
+
+
+def _combo_cond(combos: list[Combo]) -> exp.Expression:
+    parts = []
+    for source, sourcetype in combos:
+        a = exp.EQ(this=colref("source"), expression=exp.Literal.string(source)) if source is not None else exp.Is(this=colref("source"), expression=exp.Null())
+        b = exp.EQ(this=colref("sourcetype"), expression=exp.Literal.string(sourcetype)) if sourcetype is not None else exp.Is(this=colref("sourcetype"), expression=exp.Null())
+        parts.append(exp.and_(a, b))
+    return exp.or_(*parts) if len(parts) > 1 else parts[0]
+
+
+class _View:
+    """Builds the CTE chain, one layer at a time."""
+
+    def __init__(self, store: Store, caps: Capabilities):
+        self.caps = caps
+        self.fields: dict[str, FieldInfo] = {
+            f: FieldInfo(fc.col, fc.kind) for f, fc in store.fields.items()
+        }
+        self.ctes: list[tuple[str, exp.Expression]] = []
+        self.name = "events"
+        self.compiler = Compiler(Base(exp.to_table("events"), self.fields), caps)
+        self.notes: list[str] = []
+
+    def stage(self) -> Stage:
+        return Stage(self.name, self.fields)
+
+    def layer(self, name: str, new: dict[str, tuple[exp.Expression, str]]) -> None:
+        """Add a CTE that sets `new` fields (expr, kind) and keeps the rest."""
+        if not new:
+            return
+        fields = dict(self.fields)
+        taken = {fi.col.lower() for fi in fields.values()}
+        cols: dict[str, str] = {}
+        for f, (_, kind) in new.items():
+            if f in fields:
+                cols[f] = fields[f].col
+            else:
+                cols[f] = allocate(f, taken)
+                taken.add(cols[f].lower())
+            fields[f] = FieldInfo(cols[f], kind)
+        proj = []
+        for f, fi in fields.items():
+            if f in new:
+                proj.append(exp.alias_(new[f][0], ident(cols[f])))
+            else:
+                proj.append(colref(fi.col))
+        sel = exp.select(*proj).from_(exp.to_table(ident(self.name)))
+        self.ctes.append((name, sel))
+        self.name = name
+        self.fields = fields
+
+    def current(self, f: str) -> Typed:
+        if f in self.fields:
+            return Typed(colref(self.fields[f].col), self.fields[f].kind)
+        return Typed(exp.Null(), NULL)
+
+
+def _merge_cases(arms: list[tuple[list[Combo], Typed]], fallback: Typed) -> tuple[exp.Expression, str]:
+    kinds = {t.kind for _, t in arms if t.kind != NULL} | ({fallback.kind} if fallback.kind != NULL else set())
+    if BOOL in kinds:
+        raise SplhuntError("a knowledge EVAL yields a boolean")
+    want_mv = MV in kinds
+    conv = to_mv if want_mv else to_str
+    ifs = [exp.If(this=_combo_cond(combos), true=conv(t)) for combos, t in arms]
+    return exp.Case(ifs=ifs, default=conv(fallback)), MV if want_mv else STR
+
+
+def _regex_extract(caps: Capabilities, src: exp.Expression, pattern: str, group: int | str, *, all_: bool = False) -> exp.Expression:
+    p2 = re2_pattern(pattern)
+    if p2 is None:
+        if all_:
+            raise SplhuntError(f"repeat-match extraction needs RE2: {pattern}")
+        if isinstance(group, str):
+            raise SplhuntError(f"named-group extraction needs RE2: {pattern}")
+        return exp.Anonymous(this="splhunt_re_extract", expressions=[src, exp.Literal.string(python_pattern(pattern)), exp.Literal.number(group)])
+    grp = exp.Literal.number(group) if isinstance(group, int) else exp.Literal.string(group)
+    if all_:
+        e = exp.RegexpExtractAll(this=src, expression=exp.Literal.string(p2), group=grp)
+        return exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.ArraySize(this=e), expression=exp.Literal.number(0)), true=exp.Null())], default=e)
+    e = exp.RegexpExtract(this=src, expression=exp.Literal.string(p2), group=grp)
+    # RE2 returns '' when nothing matched; Splunk sets no field
+    return exp.Nullif(this=e, expression=exp.Literal.string(""))
+
+
+def knowledge_base(store: Store, caps: Capabilities) -> Base:
+    """The search-time view over `store` as the base relation for pipelines."""
+    from splhunt.knowledge import load_knowledge
+
+    k = load_knowledge()
+    combos: list[Combo] = [
+        (s, st) for s, st in store.con.execute("SELECT DISTINCT source, sourcetype FROM events").fetchall()
+    ]
+    merged = {c: k.merged_attributes(c[0] or "", c[1] or "", None) for c in combos}
+    v = _View(store, caps)
+
+    # 1. REPORT extractions (fixed output names only)
+    by_field: dict[str, list[tuple[list[Combo], Typed]]] = defaultdict(list)
+    seen: dict[tuple[str, str, str, int | str, bool], list[Combo]] = defaultdict(list)
+    for c, m in merged.items():
+        for rep in m.runtime_reports:
+            for t in rep.transforms:
+                if t.done_at_ingest or t.regex is None or t.dest_key:
+                    continue
+                outs: list[tuple[str, int | str]] = []
+                if t.format:
+                    for i, part in enumerate(t.format.split()):
+                        name, _, val = part.partition("::")
+                        if name.startswith("$") or not val.startswith("$"):
+                            continue
+                        outs.append((name, int(val[1:])))
+                    if not outs:
+                        continue  # `$1::$2`: extracted by ingest
+                else:
+                    outs = [(g, g) for g in t.named_groups]
+                for name, grp in outs:
+                    seen[(name, t.source_key, t.regex, grp, t.repeat_match)].append(c)
+    for (name, skey, regex, grp, repeat), cs in seen.items():
+        src = v.current(skey)
+        if src.kind == NULL:
+            continue
+        try:
+            ext = _regex_extract(caps, to_str(src) if src.kind != MV else exp.ArrayToString(this=src.sql, expression=exp.Literal.string("\n")), regex, grp, all_=repeat)
+        except SplhuntError as e:
+            v.notes.append(f"REPORT {name}: {e}")
+            continue
+        cur = v.current(name)
+        kind = MV if repeat else STR
+        # MV_ADD=false: an existing value wins over the new extraction
+        val = exp.func("COALESCE", to_mv(cur) if repeat else to_str(cur), ext) if cur.kind != NULL else ext
+        by_field[name].append((cs, Typed(val, kind)))
+    v.layer("k_report", {f: _merge_cases(arms, v.current(f)) for f, arms in by_field.items()})
+
+    # 2. FIELDALIAS (all see the extracted fields)
+    by_field = defaultdict(list)
+    for c, m in merged.items():
+        for fa in m.fieldaliases:
+            for pair in fa.pairs:
+                src = v.current(pair.src)
+                if pair.mode.upper() == "ASNEW":
+                    cur = v.current(pair.dst)
+                    val = Typed(exp.func("COALESCE", to_str(cur), to_str(src)), STR) if cur.kind != NULL else src
+                else:
+                    val = src  # AS: a missing source removes the target
+                by_field[pair.dst].append(([c], val))
+    v.layer("k_alias", {f: _merge_cases(arms, v.current(f)) for f, arms in by_field.items()})
+
+    # 3. EVAL, in parallel: every expression reads the post-alias fields
+    by_field = defaultdict(list)
+    ctx = Ctx(v.compiler, v.stage())
+    cache: dict[str, Typed] = {}
+    for c, m in merged.items():
+        for ev in m.evals:
+            text = ev.expression
+            try:
+                if text not in cache:
+                    cache[text] = compile_expr(parse_eval(text), ctx)
+                by_field[ev.field].append(([c], cache[text]))
+            except SplhuntError as e:
+                note = f"EVAL-{ev.field} ({ev.stanza}): {e}"
+                if note not in v.notes:
+                    v.notes.append(note)
+    v.layer("k_eval", {f: _merge_cases(_group_arms(arms), v.current(f)) for f, arms in by_field.items()})
+
+    # 4. LOOKUP (small tables inlined as CASE)
+    by_field = defaultdict(list)
+    for c, m in merged.items():
+        for lk in m.lookups:
+            try:
+                ldef, _ = k.lookup_table(lk.lookup)
+                rows = k.lookup_rows(lk.lookup)
+            except Exception as e:  # noqa: BLE001 - recorded, not fatal
+                v.notes.append(f"LOOKUP {lk.lookup}: {e}")
+                continue
+            if ldef.incomplete or len(lk.inputs) != 1:
+                v.notes.append(f"LOOKUP {lk.lookup}: skipped ({ldef.reason or 'multi-key lookup'})")
+                continue
+            key = lk.inputs[0]
+            kin = v.current(key.field)
+            if kin.kind == NULL:
+                continue
+            keyexpr = to_str(kin)
+            if not ldef.case_sensitive_match:
+                keyexpr = exp.Lower(this=keyexpr)
+            for out in lk.outputs:
+                mapping = [
+                    exp.If(this=exp.EQ(this=keyexpr, expression=exp.Literal.string(r[key.column] if ldef.case_sensitive_match else r[key.column].lower())), true=exp.Literal.string(r[out.column]))
+                    for r in rows if r.get(out.column) not in (None, "")
+                ]
+                default = exp.Literal.string(ldef.default_match) if ldef.default_match is not None and ldef.min_matches >= 1 else exp.Null()
+                looked = exp.Case(ifs=mapping, default=default) if mapping else default
+                cur = v.current(out.field)
+                if (lk.output_mode or "OUTPUT").upper() == "OUTPUTNEW" and cur.kind != NULL:
+                    val = exp.func("COALESCE", to_str(cur), looked)
+                else:
+                    val = looked
+                by_field[out.field].append(([c], Typed(val, STR)))
+    v.layer("k_lookup", {f: _merge_cases(_group_arms(arms), v.current(f)) for f, arms in by_field.items()})
+
+    # 5. eventtypes and tags
+    ctx = Ctx(v.compiler, v.stage())
+    et_arms: list[exp.Expression] = []
+    tag_arms: list[exp.Expression] = []
+    for et in k.eventtypes:
+        try:
+            cond = compile_search(parse_search_expr(et.search), ctx)
+        except SplhuntError as e:
+            v.notes.append(f"eventtype {et.name}: {e}")
+            continue
+        hit = exp.func("COALESCE", cond, exp.false())
+        et_arms.append(exp.Case(ifs=[exp.If(this=hit, true=exp.Literal.string(et.name))]))
+        for tag in et.tags:
+            tag_arms.append(exp.Case(ifs=[exp.If(this=hit, true=exp.Literal.string(tag))]))
+    new: dict[str, tuple[exp.Expression, str]] = {}
+    if et_arms:
+        new["eventtype"] = (_nonnull_list(et_arms), MV)
+    if tag_arms:
+        new["tag"] = (exp.ArraySort(this=exp.ArrayDistinct(this=_nonnull_list(tag_arms))), MV)
+    v.layer("k_tags", new)
+
+    base = Base(exp.to_table(ident(v.name)), dict(v.fields), list(v.ctes))
+    base.notes = v.notes  # type: ignore[attr-defined]
+    return base
+
+
+def _group_arms(arms: list[tuple[list[Combo], Typed]]) -> list[tuple[list[Combo], Typed]]:
+    """Merge arms with the same SQL so each distinct rule appears once in the CASE."""
+    out: dict[str, tuple[list[Combo], Typed]] = {}
+    for combos, t in arms:
+        key = t.sql.sql() + t.kind
+        if key in out:
+            out[key][0].extend(combos)
+        else:
+            out[key] = (list(combos), t)
+    return list(out.values())
+
+
+def _nonnull_list(items: list[exp.Expression]) -> exp.Expression:
+    x = exp.to_identifier("_x")
+    lst = exp.ArrayFilter(
+        this=exp.Array(expressions=items),
+        expression=exp.Lambda(this=exp.Not(this=exp.Is(this=exp.Column(this=x), expression=exp.Null())), expressions=[x]),
+    )
+    return exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.ArraySize(this=lst), expression=exp.Literal.number(0)), true=exp.Null())], default=lst)
+
+
+__all__ = ["knowledge_base", "KnowledgeNotes", "Any"]
