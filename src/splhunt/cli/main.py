@@ -1,0 +1,141 @@
+"""The `splhunt` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from splhunt.cli.output import FORMATS, render
+from splhunt.errors import SplhuntError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Run Splunk SPL detections over Windows logs.")
+out = Console(soft_wrap=True)
+err = Console(stderr=True)
+
+Fmt = Annotated[str, typer.Option("--format", "-f", help="table, json, jsonl or csv")]
+ContentOpt = Annotated[Path | None, typer.Option("--content", help="ESCU content folder (macros/, lookups/, ...)")]
+SourceOpt = Annotated[str | None, typer.Option("--source", help="override every event's source")]
+SourcetypeOpt = Annotated[str | None, typer.Option("--sourcetype", help="override every event's sourcetype")]
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
+
+
+def _session(content: Path | None):  # noqa: ANN202
+    from splhunt.api import Session
+
+    return Session(content=content)
+
+
+def _ingest(session, paths: list[Path], source: str | None, sourcetype: str | None) -> None:  # noqa: ANN001
+    total = sum(p.stat().st_size if p.is_file() else sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) for p in paths)
+    with Progress(
+        TextColumn("ingest"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+        console=err, transient=True, disable=not err.is_terminal or total < 5_000_000,
+    ) as prog:
+        task = prog.add_task("ingest", total=total)
+
+        def progress(done: int, _total: int) -> None:
+            prog.update(task, completed=done)
+
+        report = session.ingest(paths, source=source, sourcetype=sourcetype, progress=progress)
+    err.print(report.summary(), highlight=False)
+
+
+def _fail(e: Exception) -> None:
+    err.print(f"[bold red]error:[/] {e}", highlight=False)
+    raise typer.Exit(2)
+
+
+@app.command()
+def search(
+    spl: Annotated[str, typer.Argument(help="the SPL search")],
+    paths: Annotated[list[Path], typer.Argument(help="log files or folders")],
+    content: ContentOpt = None,
+    fmt: Fmt = "table",
+    source: SourceOpt = None,
+    sourcetype: SourcetypeOpt = None,
+    show_sql: Annotated[bool, typer.Option("--show-sql", help="print the compiled SQL to stderr")] = False,
+) -> None:
+    """Run an SPL search over log files."""
+    _check_format(fmt)
+    try:
+        s = _session(content)
+        _ingest(s, paths, source, sourcetype)
+        res = s.search(spl)
+    except SplhuntError as e:
+        _fail(e)
+        return
+    if show_sql:
+        err.print(res.sql, highlight=False)
+    render(res.columns, res.rows, fmt, out)
+
+
+@app.command()
+def run(
+    detections: Annotated[list[Path], typer.Argument(help="ESCU detection YAML files")],
+    logs: Annotated[list[Path], typer.Option("--logs", help="log files or folders")],
+    content: ContentOpt = None,
+    fmt: Fmt = "table",
+    source: SourceOpt = None,
+    sourcetype: SourcetypeOpt = None,
+) -> None:
+    """Run detections over log files: print their results and findings."""
+    from splhunt.content import load_detection
+
+    _check_format(fmt)
+    try:
+        s = _session(content)
+        _ingest(s, logs, source, sourcetype)
+        dets = [load_detection(p) for p in detections]
+    except SplhuntError as e:
+        _fail(e)
+        return
+    all_json = []
+    failed = False
+    for det in dets:
+        try:
+            r = s.run_detection(det)
+        except SplhuntError as e:
+            err.print(f"[bold red]{det.name}:[/] {e}", highlight=False)
+            failed = True
+            continue
+        if fmt in ("json", "jsonl"):
+            item = {
+                "detection": det.name,
+                "columns": r.result.columns,
+                "results": [{c: row.get(c) for c in r.result.columns} for row in r.result.rows],
+                "findings": [json.loads(f.model_dump_json()) for f in r.findings],
+            }
+            if fmt == "jsonl":
+                for f in item["findings"]:
+                    out.out(json.dumps(f, default=str), highlight=False)
+            else:
+                all_json.append(item)
+            continue
+        out.rule(f"{det.name}  ({len(r.result.rows)} result(s), {len(r.findings)} finding(s))")
+        render(r.result.columns, r.result.rows, fmt, out)
+        if fmt == "table":
+            for f in r.findings:
+                objs = ", ".join(f"{o.type} {o.value} (+{o.score:g})" for o in f.risk_objects)
+                out.print(f"[bold]finding[/] {f.id}: {f.message}  [dim]risk: {objs}; ATT&CK: {', '.join(f.mitre_attack_ids)}[/]", highlight=False)
+    if fmt == "json":
+        out.out(json.dumps(all_json, indent=2, default=str), highlight=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
