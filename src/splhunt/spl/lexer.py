@@ -174,8 +174,13 @@ def tokenize(text: str, start: int = 0, end: int | None = None, mode: str = "sea
         if c == "]":
             raise SplSyntaxError("unbalanced ']'", text, i)
         j = i
+        escaped = False
         while j < end:
             ch = text[j]
+            if ch == "\\" and j + 1 < end and text[j + 1] == '"':
+                j += 2  # an escaped quote inside a bare word: *\"privileged\":true*
+                escaped = True
+                continue
             if ch == '"' and j > i:
                 # a quoted part inside a word, as in foo"bar baz": keep it in the word
                 j = _read_quoted(text, j, '"')
@@ -183,7 +188,8 @@ def tokenize(text: str, start: int = 0, end: int | None = None, mode: str = "sea
             if ch in _SEARCH_STOP and not (ch == "!" and text[j : j + 2] != "!="):
                 break
             j += 1
-        toks.append(Token(WORD, text[i:j], i, j))
+        word = text[i:j].replace('\\"', '"') if escaped else text[i:j]
+        toks.append(Token(WORD, word, i, j))
         i = j
     stop = end
     while stop > start and text[stop - 1] in " \t\r\n":

@@ -27,6 +27,9 @@ def split_pipeline(text: str, start: int = 0, end: int | None = None) -> list[tu
     depth = 0
     while i < end:
         c = text[i]
+        if c == "\\" and i + 1 < end and text[i + 1] == '"':
+            i += 2  # escaped quote outside a string
+            continue
         if c == '"':
             j = i + 1
             while j < end and text[j] != '"':
@@ -315,7 +318,7 @@ class SearchParser:
                     raise SplSyntaxError(f"search: unexpected {v.value!r} after {op}", self.text, v.pos)
                 self.next()
                 return A.SCompare(t.value, "=" if op == "==" else op, v.value, v.type == STRING, t.pos)
-            if t.type == WORD and nxt.is_word("IN") and self.peek(2).type == OP and self.peek(2).value == "(":
+            if nxt.is_word("IN") and self.peek(2).type == OP and self.peek(2).value == "(":
                 self.next()
                 self.next()
                 self.next()
