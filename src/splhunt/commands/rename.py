@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlglot import exp
+
 from splhunt.commands import command
 from splhunt.compile.compiler import Ctx
 from splhunt.compile.stage import ORDER, FieldInfo, Stage, allocate, colref, ident, rename_wildcard
 from splhunt.spl import ast as A
 from splhunt.spl.parser import CommandParser
-
-from sqlglot import exp
 
 
 @command("rename")

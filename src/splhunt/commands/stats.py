@@ -24,7 +24,18 @@ from sqlglot import exp
 from splhunt.commands import command
 from splhunt.compile.compiler import Ctx
 from splhunt.compile.expr import Typed, compile_expr, dbl, to_str
-from splhunt.compile.stage import MV, NULL, NUM, ORDER, STR, FieldInfo, Stage, allocate, colref, ident
+from splhunt.compile.stage import (
+    MV,
+    NULL,
+    NUM,
+    ORDER,
+    STR,
+    FieldInfo,
+    Stage,
+    allocate,
+    colref,
+    ident,
+)
 from splhunt.errors import CompileError, SplUnsupportedError
 from splhunt.spl import ast as A
 from splhunt.spl.lexer import OP, WORD

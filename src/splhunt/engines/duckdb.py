@@ -13,12 +13,12 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+from sqlglot import exp
 
 from splhunt.compile.compiler import Base, Capabilities, Plan
 from splhunt.compile.stage import MV, NUM, FieldInfo
 from splhunt.engines.store import Store
 from splhunt.errors import EngineError
-from sqlglot import exp
 
 CAPS = Capabilities(dialect="duckdb", re2_only=True, pcre_udf=True, replace_backref="\\")
 

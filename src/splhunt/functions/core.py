@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from splhunt.compile.expr import Typed, compile_expr, dbl, lit, num_to_str, to_bool, to_mv, to_num, to_str
+from splhunt.compile.expr import (
+    Typed,
+    compile_expr,
+    dbl,
+    lit,
+    num_to_str,
+    to_bool,
+    to_mv,
+    to_num,
+    to_str,
+)
 from splhunt.compile.regex import python_pattern, re2_pattern
 from splhunt.compile.stage import BOOL, MV, NULL, NUM, STR
 from splhunt.compile.timefmt import to_duckdb

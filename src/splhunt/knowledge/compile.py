@@ -145,7 +145,7 @@ def knowledge_base(store: Store, caps: Capabilities) -> Base:
                     continue
                 outs: list[tuple[str, int | str]] = []
                 if t.format:
-                    for i, part in enumerate(t.format.split()):
+                    for part in t.format.split():
                         name, _, val = part.partition("::")
                         if name.startswith("$") or not val.startswith("$"):
                             continue
