@@ -44,8 +44,16 @@ class KnowledgeNotes:
 def _combo_cond(combos: list[Combo]) -> exp.Expression:
     parts = []
     for source, sourcetype in combos:
-        a = exp.EQ(this=colref("source"), expression=exp.Literal.string(source)) if source is not None else exp.Is(this=colref("source"), expression=exp.Null())
-        b = exp.EQ(this=colref("sourcetype"), expression=exp.Literal.string(sourcetype)) if sourcetype is not None else exp.Is(this=colref("sourcetype"), expression=exp.Null())
+        a = (
+            exp.EQ(this=colref("source"), expression=exp.Literal.string(source))
+            if source is not None
+            else exp.Is(this=colref("source"), expression=exp.Null())
+        )
+        b = (
+            exp.EQ(this=colref("sourcetype"), expression=exp.Literal.string(sourcetype))
+            if sourcetype is not None
+            else exp.Is(this=colref("sourcetype"), expression=exp.Null())
+        )
         parts.append(exp.and_(a, b))
     return exp.or_(*parts) if len(parts) > 1 else parts[0]
 
@@ -97,8 +105,12 @@ class _View:
         return Typed(exp.Null(), NULL)
 
 
-def _merge_cases(arms: list[tuple[list[Combo], Typed]], fallback: Typed) -> tuple[exp.Expression, str]:
-    kinds = {t.kind for _, t in arms if t.kind != NULL} | ({fallback.kind} if fallback.kind != NULL else set())
+def _merge_cases(
+    arms: list[tuple[list[Combo], Typed]], fallback: Typed
+) -> tuple[exp.Expression, str]:
+    kinds = {t.kind for _, t in arms if t.kind != NULL} | (
+        {fallback.kind} if fallback.kind != NULL else set()
+    )
     if BOOL in kinds:
         raise SplhuntError("a knowledge EVAL yields a boolean")
     want_mv = MV in kinds
@@ -107,18 +119,35 @@ def _merge_cases(arms: list[tuple[list[Combo], Typed]], fallback: Typed) -> tupl
     return exp.Case(ifs=ifs, default=conv(fallback)), MV if want_mv else STR
 
 
-def _regex_extract(caps: Capabilities, src: exp.Expression, pattern: str, group: int | str, *, all_: bool = False) -> exp.Expression:
+def _regex_extract(
+    caps: Capabilities, src: exp.Expression, pattern: str, group: int | str, *, all_: bool = False
+) -> exp.Expression:
     p2 = re2_pattern(pattern)
     if p2 is None:
         if all_:
             raise SplhuntError(f"repeat-match extraction needs RE2: {pattern}")
         if isinstance(group, str):
             raise SplhuntError(f"named-group extraction needs RE2: {pattern}")
-        return exp.Anonymous(this="splhunt_re_extract", expressions=[src, exp.Literal.string(python_pattern(pattern)), exp.Literal.number(group)])
+        return exp.Anonymous(
+            this="splhunt_re_extract",
+            expressions=[
+                src,
+                exp.Literal.string(python_pattern(pattern)),
+                exp.Literal.number(group),
+            ],
+        )
     grp = exp.Literal.number(group) if isinstance(group, int) else exp.Literal.string(group)
     if all_:
         e = exp.RegexpExtractAll(this=src, expression=exp.Literal.string(p2), group=grp)
-        return exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.ArraySize(this=e), expression=exp.Literal.number(0)), true=exp.Null())], default=e)
+        return exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.EQ(this=exp.ArraySize(this=e), expression=exp.Literal.number(0)),
+                    true=exp.Null(),
+                )
+            ],
+            default=e,
+        )
     e = exp.RegexpExtract(this=src, expression=exp.Literal.string(p2), group=grp)
     # RE2 returns '' when nothing matched; Splunk sets no field
     return exp.Nullif(this=e, expression=exp.Literal.string(""))
@@ -130,7 +159,8 @@ def knowledge_base(store: Store, caps: Capabilities) -> Base:
 
     k = load_knowledge()
     combos: list[Combo] = [
-        (s, st) for s, st in store.con.execute("SELECT DISTINCT source, sourcetype FROM events").fetchall()
+        (s, st)
+        for s, st in store.con.execute("SELECT DISTINCT source, sourcetype FROM events").fetchall()
     ]
     merged = {c: k.merged_attributes(c[0] or "", c[1] or "", None) for c in combos}
     v = _View(store, caps)
@@ -161,14 +191,26 @@ def knowledge_base(store: Store, caps: Capabilities) -> Base:
         if src.kind == NULL:
             continue
         try:
-            ext = _regex_extract(caps, to_str(src) if src.kind != MV else exp.ArrayToString(this=src.sql, expression=exp.Literal.string("\n")), regex, grp, all_=repeat)
+            ext = _regex_extract(
+                caps,
+                to_str(src)
+                if src.kind != MV
+                else exp.ArrayToString(this=src.sql, expression=exp.Literal.string("\n")),
+                regex,
+                grp,
+                all_=repeat,
+            )
         except SplhuntError as e:
             v.notes.append(f"REPORT {name}: {e}")
             continue
         cur = v.current(name)
         kind = MV if repeat else STR
         # MV_ADD=false: an existing value wins over the new extraction
-        val = exp.func("COALESCE", to_mv(cur) if repeat else to_str(cur), ext) if cur.kind != NULL else ext
+        val = (
+            exp.func("COALESCE", to_mv(cur) if repeat else to_str(cur), ext)
+            if cur.kind != NULL
+            else ext
+        )
         by_field[name].append((cs, Typed(val, kind)))
     v.layer("k_report", {f: _merge_cases(arms, v.current(f)) for f, arms in by_field.items()})
 
@@ -180,7 +222,11 @@ def knowledge_base(store: Store, caps: Capabilities) -> Base:
                 src = v.current(pair.src)
                 if pair.mode.upper() == "ASNEW":
                     cur = v.current(pair.dst)
-                    val = Typed(exp.func("COALESCE", to_str(cur), to_str(src)), STR) if cur.kind != NULL else src
+                    val = (
+                        Typed(exp.func("COALESCE", to_str(cur), to_str(src)), STR)
+                        if cur.kind != NULL
+                        else src
+                    )
                 else:
                     val = src  # AS: a missing source removes the target
                 by_field[pair.dst].append(([c], val))
@@ -201,7 +247,9 @@ def knowledge_base(store: Store, caps: Capabilities) -> Base:
                 note = f"EVAL-{ev.field} ({ev.stanza}): {e}"
                 if note not in v.notes:
                     v.notes.append(note)
-    v.layer("k_eval", {f: _merge_cases(_group_arms(arms), v.current(f)) for f, arms in by_field.items()})
+    v.layer(
+        "k_eval", {f: _merge_cases(_group_arms(arms), v.current(f)) for f, arms in by_field.items()}
+    )
 
     # 4. LOOKUP (small tables inlined as CASE)
     by_field = defaultdict(list)
@@ -225,10 +273,25 @@ def knowledge_base(store: Store, caps: Capabilities) -> Base:
                 keyexpr = exp.Lower(this=keyexpr)
             for out in lk.outputs:
                 mapping = [
-                    exp.If(this=exp.EQ(this=keyexpr, expression=exp.Literal.string(r[key.column] if ldef.case_sensitive_match else r[key.column].lower())), true=exp.Literal.string(r[out.column]))
-                    for r in rows if r.get(out.column) not in (None, "")
+                    exp.If(
+                        this=exp.EQ(
+                            this=keyexpr,
+                            expression=exp.Literal.string(
+                                r[key.column]
+                                if ldef.case_sensitive_match
+                                else r[key.column].lower()
+                            ),
+                        ),
+                        true=exp.Literal.string(r[out.column]),
+                    )
+                    for r in rows
+                    if r.get(out.column) not in (None, "")
                 ]
-                default = exp.Literal.string(ldef.default_match) if ldef.default_match is not None and ldef.min_matches >= 1 else exp.Null()
+                default = (
+                    exp.Literal.string(ldef.default_match)
+                    if ldef.default_match is not None and ldef.min_matches >= 1
+                    else exp.Null()
+                )
                 looked = exp.Case(ifs=mapping, default=default) if mapping else default
                 cur = v.current(out.field)
                 if (lk.output_mode or "OUTPUT").upper() == "OUTPUTNEW" and cur.kind != NULL:
@@ -236,7 +299,10 @@ def knowledge_base(store: Store, caps: Capabilities) -> Base:
                 else:
                     val = looked
                 by_field[out.field].append(([c], Typed(val, STR)))
-    v.layer("k_lookup", {f: _merge_cases(_group_arms(arms), v.current(f)) for f, arms in by_field.items()})
+    v.layer(
+        "k_lookup",
+        {f: _merge_cases(_group_arms(arms), v.current(f)) for f, arms in by_field.items()},
+    )
 
     # 5. eventtypes and tags
     ctx = Ctx(v.compiler, v.stage())
@@ -280,9 +346,20 @@ def _nonnull_list(items: list[exp.Expression]) -> exp.Expression:
     x = exp.to_identifier("_x")
     lst = exp.ArrayFilter(
         this=exp.Array(expressions=items),
-        expression=exp.Lambda(this=exp.Not(this=exp.Is(this=exp.Column(this=x), expression=exp.Null())), expressions=[x]),
+        expression=exp.Lambda(
+            this=exp.Not(this=exp.Is(this=exp.Column(this=x), expression=exp.Null())),
+            expressions=[x],
+        ),
     )
-    return exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.ArraySize(this=lst), expression=exp.Literal.number(0)), true=exp.Null())], default=lst)
+    return exp.Case(
+        ifs=[
+            exp.If(
+                this=exp.EQ(this=exp.ArraySize(this=lst), expression=exp.Literal.number(0)),
+                true=exp.Null(),
+            )
+        ],
+        default=lst,
+    )
 
 
 __all__ = ["knowledge_base", "KnowledgeNotes", "Any"]
