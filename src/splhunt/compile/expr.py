@@ -158,9 +158,10 @@ def compare(op: str, a: Typed, b: Typed) -> Typed:
     if a.literal and b.literal:
         return Typed(cls(this=a.sql, expression=b.sql), BOOL)
     na, nb = to_num(a), to_num(b)
-    both_num = exp.and_(exp.Not(this=exp.Is(this=na, expression=exp.Null())), exp.Not(this=exp.Is(this=nb, expression=exp.Null())))
-    if (a.literal and to_num(a).__class__ is exp.Null) or (b.literal and to_num(b).__class__ is exp.Null):
+    if (a.literal and isinstance(na, exp.Null)) or (b.literal and isinstance(nb, exp.Null)):
         return Typed(cls(this=a.sql, expression=b.sql), BOOL)
+    checks = [exp.Not(this=exp.Is(this=n, expression=exp.Null())) for t, n in ((a, na), (b, nb)) if not t.literal]
+    both_num = exp.and_(*checks)
     return Typed(
         exp.Case(
             ifs=[exp.If(this=both_num, true=cls(this=na, expression=nb))],

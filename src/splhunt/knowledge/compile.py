@@ -127,7 +127,9 @@ def _regex_extract(
         if all_:
             raise SplhuntError(f"repeat-match extraction needs RE2: {pattern}")
         if isinstance(group, str):
-            raise SplhuntError(f"named-group extraction needs RE2: {pattern}")
+            import re as _re
+
+            group = _re.compile(python_pattern(pattern)).groupindex[group]
         return exp.Anonymous(
             this="splhunt_re_extract",
             expressions=[
@@ -136,7 +138,12 @@ def _regex_extract(
                 exp.Literal.number(group),
             ],
         )
-    grp = exp.Literal.number(group) if isinstance(group, int) else exp.Literal.string(group)
+    if isinstance(group, str):
+        # engines take a group number: find the named group's index
+        import re as _re
+
+        group = _re.compile(python_pattern(pattern)).groupindex[group]
+    grp = exp.Literal.number(group)
     if all_:
         e = exp.RegexpExtractAll(this=src, expression=exp.Literal.string(p2), group=grp)
         return exp.Case(
@@ -272,27 +279,7 @@ def knowledge_base(store: Store, caps: Capabilities) -> Base:
             if not ldef.case_sensitive_match:
                 keyexpr = exp.Lower(this=keyexpr)
             for out in lk.outputs:
-                mapping = [
-                    exp.If(
-                        this=exp.EQ(
-                            this=keyexpr,
-                            expression=exp.Literal.string(
-                                r[key.column]
-                                if ldef.case_sensitive_match
-                                else r[key.column].lower()
-                            ),
-                        ),
-                        true=exp.Literal.string(r[out.column]),
-                    )
-                    for r in rows
-                    if r.get(out.column) not in (None, "")
-                ]
-                default = (
-                    exp.Literal.string(ldef.default_match)
-                    if ldef.default_match is not None and ldef.min_matches >= 1
-                    else exp.Null()
-                )
-                looked = exp.Case(ifs=mapping, default=default) if mapping else default
+                looked = inline_lookup(keyexpr, rows, key.column, out.column, ldef)
                 cur = v.current(out.field)
                 if (lk.output_mode or "OUTPUT").upper() == "OUTPUTNEW" and cur.kind != NULL:
                     val = exp.func("COALESCE", to_str(cur), looked)
@@ -328,6 +315,24 @@ def knowledge_base(store: Store, caps: Capabilities) -> Base:
     base = Base(exp.to_table(ident(v.name)), dict(v.fields), list(v.ctes))
     base.notes = v.notes  # type: ignore[attr-defined]
     return base
+
+
+def inline_lookup(keyexpr: exp.Expression, rows: list[dict[str, str]], key_col: str, out_col: str, ldef: Any) -> exp.Expression:
+    """A small lookup table as a CASE over the key (exact match, first row wins).
+
+    `default_match` applies when `min_matches` >= 1 and nothing matched, as in Splunk.
+    """
+    cs = ldef.case_sensitive_match
+    mapping = [
+        exp.If(
+            this=exp.EQ(this=keyexpr, expression=exp.Literal.string(r[key_col] if cs else r[key_col].lower())),
+            true=exp.Literal.string(r[out_col]),
+        )
+        for r in rows
+        if r.get(out_col) not in (None, "") and r.get(key_col) is not None
+    ]
+    default = exp.Literal.string(ldef.default_match) if ldef.default_match is not None and ldef.min_matches >= 1 else exp.Null()
+    return exp.Case(ifs=mapping, default=default) if mapping else default
 
 
 def _group_arms(arms: list[tuple[list[Combo], Typed]]) -> list[tuple[list[Combo], Typed]]:
