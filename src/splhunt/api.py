@@ -45,6 +45,8 @@ class Session:
         self.macros = MacroLibrary()
         self.knowledge = knowledge
         self.now = now
+        self._base: Any = None
+        self._base_version = -1
         if content is not None:
             self.load_content(content)
 
@@ -62,11 +64,18 @@ class Session:
         return ingest_paths([Path(p) for p in paths], self.store, **opts)
 
     def base(self) -> Any:
-        if self.knowledge:
+        """The relation searches start from: the search-time knowledge view, materialised
+        once per store version (the add-on fields are a pure function of the raw events,
+        so computing them once gives the same rows as computing them per search)."""
+        if not self.knowledge:
+            return self.engine.base()
+        if self._base is None or self._base_version != self.store.version:
             from splhunt.knowledge.compile import knowledge_base
 
-            return knowledge_base(self.store, self.engine.caps)
-        return self.engine.base()
+            view = knowledge_base(self.store, self.engine.caps)
+            self._base = self.engine.materialize(view, "kv_events")
+            self._base_version = self.store.version
+        return self._base
 
     def plan(self, spl: str) -> Plan:
         text = self.macros.expand(spl)

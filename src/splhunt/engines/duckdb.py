@@ -110,6 +110,21 @@ class DuckDBEngine:
         fields = {f: FieldInfo(fc.col, fc.kind) for f, fc in self.store.fields.items()}
         return Base(exp.to_table(exp.to_identifier("events", quoted=True)), fields)
 
+    def materialize(self, base: Base, name: str) -> Base:
+        """Run a base relation (with its CTEs) into a table and return a Base over it."""
+        query = exp.select(*[exp.column(exp.to_identifier(fi.col, quoted=True)) for fi in base.fields.values()]).from_(base.relation)
+        for cte_name, q in base.ctes:
+            query = query.with_(exp.to_identifier(cte_name, quoted=True), as_=q)
+        table = exp.to_identifier(name, quoted=True)
+        sql = exp.Create(this=exp.Table(this=table), kind="TABLE", expression=query, replace=True).sql("duckdb")
+        try:
+            self.con.execute(sql)
+        except duckdb.Error as e:
+            raise EngineError(f"DuckDB failed to build {name}: {e}") from e
+        out = Base(exp.Table(this=exp.to_identifier(name, quoted=True)), dict(base.fields))
+        out.notes = getattr(base, "notes", [])  # type: ignore[attr-defined]
+        return out
+
     def execute(self, plan: Plan) -> tuple[list[str], list[dict[str, Any]]]:
         sql = plan.sql("duckdb")
         try:

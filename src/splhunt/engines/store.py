@@ -77,6 +77,7 @@ class Store:
         self.con = con or duckdb.connect(path or ":memory:")
         self.con.execute("SET TimeZone='UTC'")
         self._fields: dict[str, FieldCol] = {}
+        self.version = 0  # bumped on every write; caches of derived tables key on it
         self._init_schema()
 
     # -- schema -------------------------------------------------------------------------
@@ -181,6 +182,7 @@ class Store:
         batch = pa.table(arrays)  # noqa: F841 - read by DuckDB's replacement scan
         cols = ", ".join(_qi(c) for c in arrays)
         self.con.execute(f"INSERT INTO events ({cols}) SELECT {cols} FROM batch")
+        self.version += 1
         return n
 
     def count(self) -> int:
