@@ -133,6 +133,47 @@ def run(
         raise typer.Exit(1)
 
 
+@app.command()
+def coverage(
+    content: Annotated[Path, typer.Argument(help="ESCU content folder")],
+    status: Annotated[list[str], typer.Option("--status", help="detection statuses to include")] = ["production"],  # noqa: B006
+    logs: Annotated[list[Path] | None, typer.Option("--logs", help="also run over these logs")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
+) -> None:
+    """How many detections load, expand, parse, compile and execute; every failure listed."""
+    from splhunt.coverage import STEPS, run_coverage
+
+    if fmt not in ("table", "json"):
+        raise typer.BadParameter("--format must be table or json")
+    try:
+        rep = run_coverage(content, statuses=tuple(status), logs=logs)
+    except SplhuntError as e:
+        _fail(e)
+        return
+    if fmt == "json":
+        out.out(json.dumps(rep.as_dict(), indent=2), highlight=False)
+        return
+    from rich.table import Table
+
+    t = Table(title=f"coverage of {content} ({', '.join(status)})")
+    t.add_column("step")
+    t.add_column("count", justify="right")
+    t.add_column("%", justify="right")
+    t.add_row("total", str(rep.total), "")
+    for s in STEPS:
+        t.add_row(s, str(rep.counts[s]), f"{100 * rep.counts[s] / max(rep.total, 1):.1f}")
+    if rep.executed_real is not None:
+        t.add_row("executed over logs", str(rep.executed_real), f"{100 * rep.executed_real / max(rep.total, 1):.1f}")
+        t.add_row("with results", str(rep.with_results), "")
+    out.print(t)
+    out.print("[bold]failures by cause[/]")
+    for cause, n in rep.by_cause(40):
+        out.print(f"{n:5d}  {cause}", highlight=False)
+    out.print("[bold]failures[/]")
+    for f in rep.failures:
+        out.print(f"{f.step:9s} {f.file}: {f.error}", highlight=False)
+
+
 def main() -> None:  # pragma: no cover
     app()
 

@@ -22,7 +22,7 @@ from splhunt.commands import command
 from splhunt.commands.stats import Agg, compile_stats, parse_aggs
 from splhunt.compile.compiler import Ctx
 from splhunt.compile.datamodel import dataset_stage
-from splhunt.compile.expr import Typed
+from splhunt.compile.expr import Typed, to_str
 from splhunt.compile.search import compile_search
 from splhunt.compile.stage import NUM, STR, Stage
 from splhunt.spl import ast as A
@@ -143,8 +143,12 @@ class TStats(A.Command):
         if self.fillnull_value is not None:
             fills = []
             for f in self.by:
+                if f == "_time":
+                    continue  # every event has a time
                 if stage.has(f):
-                    fills.append((f, Typed(exp.func("COALESCE", stage.col(f), exp.Literal.string(self.fillnull_value)), stage.kind(f) if stage.kind(f) != NUM else STR)))
+                    cur = Typed(stage.col(f), stage.kind(f))
+                    filled = exp.func("COALESCE", to_str(cur) if cur.kind == NUM else cur.sql, exp.Literal.string(self.fillnull_value))
+                    fills.append((f, Typed(filled, STR if cur.kind == NUM else cur.kind)))
                 else:
                     fills.append((f, Typed(exp.Literal.string(self.fillnull_value), STR)))
             stage = cc.with_columns(stage, fills)

@@ -107,7 +107,16 @@ def tokenize(text: str, start: int = 0, end: int | None = None, mode: str = "sea
             j = _read_quoted(text, i, '"')
             if j > end:
                 raise SplSyntaxError("unterminated string", text, i)
-            toks.append(Token(STRING, unescape_string(text[i + 1 : j - 1]), i, j, True))
+            value = unescape_string(text[i + 1 : j - 1])
+            if mode == "search" and j < end and text[j] not in _SEARCH_STOP:
+                # "Web".* : a quoted part glued to a bare word is one word
+                k = j
+                while k < end and text[k] not in _SEARCH_STOP:
+                    k += 1
+                toks.append(Token(WORD, value + text[j:k], i, k))
+                i = k
+                continue
+            toks.append(Token(STRING, value, i, j, True))
             i = j
             continue
         if c == "[":
