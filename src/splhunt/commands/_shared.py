@@ -49,6 +49,11 @@ def truthy(v: str | None, default: bool = False) -> bool:
     return v.strip().lower() in ("true", "t", "1", "yes", "y")
 
 
+def aliased(stage: Stage, alias: str) -> exp.Table:
+    """The stage's relation as `"<name>" AS "<alias>"` (for joins)."""
+    return exp.Table(this=ident(stage.name), alias=exp.TableAlias(this=ident(alias)))
+
+
 # ---------------------------------------------------------------- ordering
 
 
@@ -268,6 +273,7 @@ def regex_groups(pattern: str) -> tuple[dict[str, int], int]:
 
 
 __all__ = [
+    "aliased",
     "cast_kind",
     "compile_subpipeline",
     "compile_subsearch",
