@@ -99,9 +99,19 @@ class Compiler:
 
     @staticmethod
     def passthrough(stage: Stage, skip: set[str] | None = None) -> list[exp.Expression]:
-        """Column expressions that carry the stage's fields over unchanged."""
+        """Column expressions that carry the stage's fields over unchanged.
+
+        Every CTE's columns are exactly its stage's fields, so this is `*` (minus the
+        skipped fields): the engine, not the compiler, prunes the columns a query never
+        reads.
+        """
         skip = skip or set()
-        return [colref(fi.col) for f, fi in stage.fields.items() if f not in skip]
+        if not skip:
+            return [exp.Star()]
+        cols = [colref(fi.col) for f, fi in stage.fields.items() if f in skip]
+        if len(cols) == len(stage.fields):
+            return []
+        return [exp.Star(except_=cols)] if cols else [exp.Star()]
 
     def with_columns(self, stage: Stage, new: list[tuple[str, Typed]]) -> Stage:
         """A stage that adds or replaces fields (in order), keeping the others.
@@ -121,13 +131,9 @@ class Compiler:
                 taken.add(col.lower())
             assigned[fname] = (col, t)
             fields[fname] = FieldInfo(col, t.kind if t.kind != NULL else "str")
-        projections: list[exp.Expression] = []
-        for fname, fi in fields.items():
-            if fname in assigned:
-                col, t = assigned[fname]
-                projections.append(exp.alias_(t.sql, ident(col)))
-            else:
-                projections.append(colref(fi.col))
+        replaced = {f for f in assigned if f in stage.fields}
+        projections = self.passthrough(stage, replaced)
+        projections += [exp.alias_(t.sql, ident(col)) for col, t in assigned.values()]
         return self.push(self.select_from(stage).select(*projections), fields)
 
     def project(self, stage: Stage, keep: list[str]) -> Stage:
