@@ -54,6 +54,24 @@ def aliased(stage: Stage, alias: str) -> exp.Table:
     return exp.Table(this=ident(stage.name), alias=exp.TableAlias(this=ident(alias)))
 
 
+def fields_before_options(p, stop: tuple[str, ...] = ()) -> list[str]:  # p: CommandParser
+    """Field names (commas allowed) up to a stop word, a `key=value` option or the end."""
+    out: list[str] = []
+    while not p.at_end():
+        t = p.peek()
+        if t.type == "OP" and t.value == ",":
+            p.next()
+            continue
+        if t.type not in (WORD, "STRING") or (t.type == WORD and t.value.lower() in stop):
+            break
+        nxt = p.peek(1)
+        if nxt.type == "OP" and nxt.value == "=":
+            break
+        out.append(t.value)
+        p.next()
+    return out
+
+
 # ---------------------------------------------------------------- ordering
 
 
@@ -273,6 +291,7 @@ def regex_groups(pattern: str) -> tuple[dict[str, int], int]:
 
 
 __all__ = [
+    "fields_before_options",
     "aliased",
     "cast_kind",
     "compile_subpipeline",

@@ -1,0 +1,54 @@
+"""SPL commands splhunt knows and refuses by name, each with the reason.
+
+- `transaction`: grouping into transactions (maxspan/maxpause splitting, startswith/
+  endswith, merged multivalue fields, duration/eventcount) is not implemented; use
+  stats ... by with bin for the common "events of one key within a span" case;
+- `iplocation`: needs a GeoIP (MaxMind mmdb) database; none is configured;
+- `outputlookup`, `outputcsv`, `collect`, `sendemail`, `sendalert`: splhunt is
+  read-only and never writes;
+- `anomalydetection`, `outlier`, `apply`, `fit`: statistical models with
+  engine-specific results; `map`: runs a search per result (not a single query);
+- `mstats`, `mcatalog`: metrics indexes do not exist in splhunt's event store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from splhunt.commands import COMMANDS, command
+from splhunt.errors import SplUnsupportedError
+from splhunt.spl import ast as A
+from splhunt.spl.parser import CommandParser
+
+REASONS: dict[str, str] = {
+    "transaction": "grouping events into transactions (maxspan/maxpause, startswith/endswith, merged fields) "
+    "is not implemented; use bin + stats by the key",
+    "iplocation": "needs a GeoIP (MaxMind mmdb) database and none is configured",
+    "outputlookup": "splhunt is read-only: it never writes lookups",
+    "outputcsv": "splhunt is read-only: it never writes files",
+    "collect": "splhunt is read-only: it never writes to an index",
+    "sendemail": "splhunt never sends anything",
+    "sendalert": "splhunt never sends anything",
+    "anomalydetection": "statistical anomaly models are not implemented",
+    "outlier": "statistical outlier removal is not implemented",
+    "apply": "machine learning models (MLTK) are not available",
+    "fit": "machine learning models (MLTK) are not available",
+    "map": "runs one search per result, which is not a single query",
+    "mstats": "metrics indexes are not part of splhunt's event store",
+    "mcatalog": "metrics indexes are not part of splhunt's event store",
+}
+
+
+@dataclass(frozen=True)
+class Refused(A.Command):
+    @classmethod
+    def parse(cls, p: CommandParser) -> Refused:
+        raise SplUnsupportedError(f"command '{p.name}'", REASONS.get(p.name, "not supported"), p.text, p.pos)
+
+    def compile(self, ctx, first: bool = False):  # pragma: no cover - parse always refuses
+        raise NotImplementedError
+
+
+for _name in REASONS:
+    if _name not in COMMANDS:
+        command(_name)(Refused)
