@@ -22,6 +22,7 @@ Fmt = Annotated[str, typer.Option("--format", "-f", help="table, json, jsonl or 
 ContentOpt = Annotated[Path | None, typer.Option("--content", help="ESCU content folder (macros/, lookups/, ...)")]
 SourceOpt = Annotated[str | None, typer.Option("--source", help="override every event's source")]
 SourcetypeOpt = Annotated[str | None, typer.Option("--sourcetype", help="override every event's sourcetype")]
+DbOpt = Annotated[Path | None, typer.Option("--db", help="persistent store file (see `splhunt ingest`)")]
 
 
 def _check_format(fmt: str) -> None:
@@ -29,13 +30,17 @@ def _check_format(fmt: str) -> None:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
 
 
-def _session(content: Path | None):  # noqa: ANN202
+def _session(content: Path | None, db: Path | None = None):  # noqa: ANN202
     from splhunt.api import Session
 
+    if db is not None:
+        from splhunt.engines.persist import open_store
+
+        return Session(open_store(db), content=content)
     return Session(content=content)
 
 
-def _ingest(session, paths: list[Path], source: str | None, sourcetype: str | None) -> None:  # noqa: ANN001
+def _ingest(session, paths: list[Path], source: str | None, sourcetype: str | None, incremental: bool = False) -> None:  # noqa: ANN001
     total = sum(p.stat().st_size if p.is_file() else sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) for p in paths)
     with Progress(
         TextColumn("ingest"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
@@ -46,7 +51,12 @@ def _ingest(session, paths: list[Path], source: str | None, sourcetype: str | No
         def progress(done: int, _total: int) -> None:
             prog.update(task, completed=done)
 
-        report = session.ingest(paths, source=source, sourcetype=sourcetype, progress=progress)
+        if incremental:  # --db: files already in the store (same sha256) are not read again
+            from splhunt.engines.persist import ingest_incremental
+
+            report = ingest_incremental(paths, session.store, source=source, sourcetype=sourcetype, progress=progress)
+        else:
+            report = session.ingest(paths, source=source, sourcetype=sourcetype, progress=progress)
     err.print(report.summary(), highlight=False)
 
 
@@ -58,18 +68,22 @@ def _fail(e: Exception) -> None:
 @app.command()
 def search(
     spl: Annotated[str, typer.Argument(help="the SPL search")],
-    paths: Annotated[list[Path], typer.Argument(help="log files or folders")],
+    paths: Annotated[list[Path] | None, typer.Argument(help="log files or folders (optional with --db)")] = None,
     content: ContentOpt = None,
     fmt: Fmt = "table",
     source: SourceOpt = None,
     sourcetype: SourcetypeOpt = None,
     show_sql: Annotated[bool, typer.Option("--show-sql", help="print the compiled SQL to stderr")] = False,
+    db: DbOpt = None,
 ) -> None:
     """Run an SPL search over log files."""
     _check_format(fmt)
+    if not paths and db is None:
+        raise typer.BadParameter("give log paths, or --db with a store made by `splhunt ingest`")
     try:
-        s = _session(content)
-        _ingest(s, paths, source, sourcetype)
+        s = _session(content, db)
+        if paths:
+            _ingest(s, paths, source, sourcetype, incremental=db is not None)
         res = s.search(spl)
     except SplhuntError as e:
         _fail(e)
@@ -82,19 +96,23 @@ def search(
 @app.command()
 def run(
     detections: Annotated[list[Path], typer.Argument(help="ESCU detection YAML files")],
-    logs: Annotated[list[Path], typer.Option("--logs", help="log files or folders")],
+    logs: Annotated[list[Path] | None, typer.Option("--logs", help="log files or folders (optional with --db)")] = None,
     content: ContentOpt = None,
     fmt: Fmt = "table",
     source: SourceOpt = None,
     sourcetype: SourcetypeOpt = None,
+    db: DbOpt = None,
 ) -> None:
     """Run detections over log files: print their results and findings."""
     from splhunt.content import load_detection
 
     _check_format(fmt)
+    if not logs and db is None:
+        raise typer.BadParameter("give --logs, or --db with a store made by `splhunt ingest`")
     try:
-        s = _session(content)
-        _ingest(s, logs, source, sourcetype)
+        s = _session(content, db)
+        if logs:
+            _ingest(s, logs, source, sourcetype, incremental=db is not None)
         dets = [load_detection(p) for p in detections]
     except SplhuntError as e:
         _fail(e)
@@ -180,3 +198,6 @@ def main() -> None:  # pragma: no cover
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+import splhunt.cli.commands_extra  # noqa: E402,F401  (registers ingest, test, hunt, drilldown, findings)

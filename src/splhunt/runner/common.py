@@ -1,0 +1,51 @@
+"""What the runners share: a session over a store with an already loaded content library."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from splhunt.api import Session
+from splhunt.spl.macros import MacroDef, MacroLibrary
+
+
+class Content:
+    """A loaded ESCU content folder and its macro library, built once and shared by the
+    sessions of one run (loading ESCU takes seconds; a session per test must not)."""
+
+    def __init__(self, lib: Any):
+        self.lib = lib
+        self.macros = MacroLibrary()
+        if lib is not None:
+            for m in lib.macros.values():
+                self.macros.add(MacroDef(m.name, m.definition, tuple(m.arguments or ())))
+
+    @classmethod
+    def load(cls, path: str | Path | None) -> Content:
+        if path is None:
+            return cls(None)
+        from splhunt.content import load_content
+
+        return cls(load_content(path))
+
+    def session(self, store: Any, *, now: float | None = None) -> Session:
+        s = Session(store, now=now)
+        s.content = self.lib
+        s.macros = self.macros
+        return s
+
+
+def find_content_root(path: str | Path) -> Path | None:
+    """The ESCU content folder above a detection file or folder: the nearest ancestor
+    (or the path itself) with a `macros/` folder."""
+    p = Path(path).resolve()
+    for cand in [p, *p.parents]:
+        if (cand / "macros").is_dir():
+            return cand
+    return None
+
+
+def error_text(e: BaseException) -> str:
+    """One line: the first line of an error's message, with its type when it has none."""
+    msg = str(e).strip().splitlines()
+    return msg[0] if msg else type(e).__name__

@@ -1,0 +1,422 @@
+"""`splhunt hunt`: run every detection whose data is in the store; findings and risk.
+
+Data-source selection (`select`):
+
+1. The store's inventory: event counts per (channel, sourcetype, event code), where the
+   channel is the Windows log (`Channel`, else the part of `source` after
+   `XmlWinEventLog:` / `WinEventLog:`) and the code is `EventCode`, else `EventID`.
+2. A detection's `data_source` entries are alternatives; an entry `A AND B` needs both.
+   Each name is looked up in the content's `data_sources/`: a Windows data source
+   (source `XmlWinEventLog:<channel>` or `WinEventLog:<channel>`) is present when the
+   store has events of that channel with one of the codes in the name's trailing
+   number(s) ("Sysmon EventID 1", "Windows Event Log Security 4688", "NTLM Operational
+   8004,8005,8006"); any other data source is present when its sourcetype is. A name
+   that is not in `data_sources/` borrows the source of a known name with the same
+   stem ("Sysmon EventID 26" -> "Sysmon EventID *").
+   Classic (`WinEventLog`) and XML (`XmlWinEventLog`) renderings of a channel count
+   as the same channel: ESCU's input macros accept both.
+3. A detection with no usable `data_source` falls back to its search: the input macro
+   (the first `` `macro` ``) or the data model of a leading `| tstats` / `| from
+   datamodel` is probed with a one-row search; the detection runs when the probe finds
+   an event.
+4. Correlation detections (type `Correlation`) read the Risk data model: they run in
+   a second pass, after the first pass's risk events are in the store, when there are
+   any.
+
+Every detection considered is reported: run (with its results and findings), skipped
+(with the reason) or failed (with the engine's message).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from splhunt.content import Detection
+from splhunt.engines.persist import RISK_INDEX, event_count, save_hunt
+from splhunt.engines.store import MV, Store, _qi
+from splhunt.errors import SplhuntError
+from splhunt.runner.common import Content, error_text
+from splhunt.runner.risk import EntityRisk, aggregate, risk_rows
+
+RUN = "run"
+SKIPPED = "skipped"
+FAILED = "failed"
+
+_WIN_PREFIXES = ("xmlwineventlog:", "wineventlog:")
+_TRAILING_CODES = re.compile(r"^(.*?)[\s_]+(\d+(?:\s*,\s*\d+)*)\s*$")
+
+
+def _channel_of(source: str | None) -> str | None:
+    if not source:
+        return None
+    low = source.lower()
+    for p in _WIN_PREFIXES:
+        if low.startswith(p):
+            return low[len(p):]
+    return None
+
+
+# --------------------------------------------------------------------------- inventory
+
+
+@dataclass
+class Inventory:
+    """What the store holds: counts per (channel, sourcetype, code)."""
+
+    rows: list[tuple[str | None, str | None, str | None, int]] = field(default_factory=list)
+    risk_events: int = 0
+
+    @classmethod
+    def of(cls, store: Store) -> Inventory:
+        fi = store.fields
+
+        def col(*names: str) -> str:
+            parts = []
+            for n in names:
+                fc = fi.get(n)
+                if fc is None:
+                    continue
+                c = _qi(fc.col)
+                parts.append(f"{c}[1]" if fc.kind == MV else f"CAST({c} AS VARCHAR)")
+            if not parts:
+                return "NULL"
+            return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+
+        idx = col("index")
+        sql = (
+            f"SELECT {col('Channel')} AS ch, {col('source')} AS src, {col('sourcetype')} AS st, "
+            f"{col('EventCode', 'EventID')} AS code, count(*) AS n FROM events "
+            f"WHERE {idx} IS DISTINCT FROM '{RISK_INDEX}' GROUP BY ALL"
+        )
+        inv = cls()
+        for ch, src, st, code, n in store.con.execute(sql).fetchall():
+            chan = (ch.lower() if isinstance(ch, str) and ch else None) or _channel_of(src)
+            inv.rows.append((chan, st.lower() if st else None, str(code).strip() if code else None, int(n)))
+        inv.risk_events = int(
+            store.con.execute(f"SELECT count(*) FROM events WHERE {idx} = '{RISK_INDEX}'").fetchone()[0]
+        ) if "index" in fi else 0
+        return inv
+
+    def has(self, channel: str | None, sourcetype: str | None, codes: set[str] | None) -> bool:
+        for ch, st, code, _n in self.rows:
+            if channel is not None:
+                if ch != channel:
+                    continue
+            elif sourcetype is not None and st != sourcetype.lower():
+                continue
+            if codes and code not in codes:
+                continue
+            return True
+        return False
+
+    def describe(self, limit: int = 12) -> str:
+        agg: dict[str, int] = {}
+        for ch, st, code, n in self.rows:
+            k = f"{ch or st}:{code}" if code else f"{ch or st}"
+            agg[k] = agg.get(k, 0) + n
+        top = sorted(agg.items(), key=lambda kv: -kv[1])[:limit]
+        return ", ".join(f"{k} ({v:,})" for k, v in top)
+
+
+# --------------------------------------------------------------------------- requirements
+
+
+@dataclass(frozen=True)
+class Need:
+    """One data source a detection needs: a Windows channel (+ codes) or a sourcetype."""
+
+    name: str
+    channel: str | None
+    sourcetype: str | None
+    codes: frozenset[str] | None
+
+    def label(self) -> str:
+        return self.name
+
+
+def _split_codes(name: str) -> tuple[str, frozenset[str] | None]:
+    m = _TRAILING_CODES.match(name.strip())
+    if not m:
+        return name.strip(), None
+    return m.group(1).strip(), frozenset(c.strip() for c in m.group(2).split(","))
+
+
+class Resolver:
+    """Data-source names -> `Need`s, from the content's `data_sources/`."""
+
+    def __init__(self, lib: Any):
+        self.by_name: dict[str, Any] = dict(lib.data_sources) if lib is not None else {}
+        self.by_stem: dict[str, Any] = {}
+        for n, ds in self.by_name.items():
+            stem, codes = _split_codes(n)
+            if codes:
+                self.by_stem.setdefault(stem.lower(), ds)
+
+    def need(self, name: str) -> Need | None:
+        name = name.strip()
+        stem, codes = _split_codes(name)
+        ds = self.by_name.get(name)
+        if ds is None:
+            if codes is None:
+                return None
+            ds = self.by_stem.get(stem.lower())
+            if ds is None:
+                return None
+        chan = _channel_of(ds.source)
+        if chan is not None:
+            return Need(name, chan, None, codes)
+        if not ds.sourcetype:
+            return None
+        return Need(name, None, ds.sourcetype, codes if ds.separator else None)
+
+    def alternatives(self, det: Detection) -> tuple[list[list[Need]], list[str]]:
+        """(alternatives, unknown names): each alternative is a list of needs, all required."""
+        alts: list[list[Need]] = []
+        unknown: list[str] = []
+        for entry in det.data_source:
+            needs: list[Need] = []
+            ok = True
+            for part in entry.split(" AND "):
+                nd = self.need(part)
+                if nd is None:
+                    unknown.append(part.strip())
+                    ok = False
+                    break
+                needs.append(nd)
+            if ok and needs:
+                alts.append(needs)
+        return alts, unknown
+
+
+_FIRST_MACRO = re.compile(r"^\s*(?:search\s+)?`([^`(]+)(?:\([^`]*\))?`")
+_DATAMODEL = re.compile(r"^\s*\|\s*(?:tstats\b.*?\bfrom\s+datamodel\s*=\s*|from\s+datamodel[:\s]+)\"?([A-Za-z_][\w]*)(?:\.([\w.]+))?", re.S | re.I)
+
+
+def probe_search(det: Detection) -> str | None:
+    """The one-row search that tells whether a detection's input has events, or None."""
+    m = _DATAMODEL.match(det.search)
+    if m:
+        ds = m.group(1) + (f".{m.group(2).split('.')[0]}" if m.group(2) else "")
+        return f"| from datamodel {ds} | head 1 | stats count"
+    m = _FIRST_MACRO.match(det.search)
+    if m:
+        return f"`{m.group(1).strip()}` | head 1 | stats count"
+    return None
+
+
+# --------------------------------------------------------------------------- hunt
+
+
+@dataclass
+class DetectionStatus:
+    detection: Detection
+    status: str  # run, skipped or failed
+    reason: str = ""
+    results: int = 0
+    findings: int = 0
+    seconds: float = 0.0
+    phase: int = 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "detection": self.detection.name,
+            "id": self.detection.id,
+            "type": self.detection.type,
+            "status": self.status,
+            "reason": self.reason,
+            "results": self.results,
+            "findings": self.findings,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class HuntResult:
+    events: int = 0
+    statuses: list[DetectionStatus] = field(default_factory=list)
+    findings: list[Any] = field(default_factory=list)
+    risk: list[dict[str, Any]] = field(default_factory=list)
+    entities: list[EntityRisk] = field(default_factory=list)
+    filtered_out: int = 0
+    seconds: float = 0.0
+    ingest_seconds: float = 0.0
+    inventory: str = ""
+
+    def by_status(self, status: str) -> list[DetectionStatus]:
+        return [s for s in self.statuses if s.status == status]
+
+    def reasons(self, status: str) -> list[tuple[str, int]]:
+        c: dict[str, int] = {}
+        for s in self.by_status(status):
+            c[s.reason] = c.get(s.reason, 0) + 1
+        return sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "events": self.events,
+            "detections_considered": len(self.statuses),
+            "detections_filtered_out": self.filtered_out,
+            "detections_run": len(self.by_status(RUN)),
+            "detections_with_findings": sum(1 for s in self.by_status(RUN) if s.findings),
+            "detections_skipped": len(self.by_status(SKIPPED)),
+            "detections_failed": len(self.by_status(FAILED)),
+            "findings": len(self.findings),
+            "risk_events": len(self.risk),
+            "risk_entities": len(self.entities),
+            "seconds": round(self.seconds, 2),
+            "ingest_seconds": round(self.ingest_seconds, 2),
+        }
+
+
+def filter_detections(
+    dets: Iterable[Detection],
+    *,
+    types: Iterable[str] = (),
+    stories: Iterable[str] = (),
+    mitre: Iterable[str] = (),
+    statuses: Iterable[str] = ("production",),
+    names: Iterable[str] = (),
+) -> list[Detection]:
+    """Detections matching every given filter (each filter: any of its values).
+
+    `mitre` matches a technique or any of its sub-techniques (T1003 matches T1003.001);
+    `stories` and `names` match case-insensitively.
+    """
+    tset = {t.lower() for t in types}
+    sset = {s.lower() for s in stories}
+    mset = [m.upper() for m in mitre]
+    stset = {s.lower() for s in statuses}
+    nset = {n.lower() for n in names}
+    out = []
+    for d in dets:
+        if tset and (d.type or "").lower() not in tset:
+            continue
+        if stset and d.status.lower() not in stset:
+            continue
+        if sset and not sset & {s.lower() for s in d.stories()}:
+            continue
+        if mset and not any(i.upper() == m or i.upper().startswith(m + ".") for i in d.mitre_ids() for m in mset):
+            continue
+        if nset and d.name.lower() not in nset and d.id.lower() not in nset:
+            continue
+        out.append(d)
+    return out
+
+
+def select(
+    dets: list[Detection], inv: Inventory, resolver: Resolver, probe: Callable[[str], bool | str]
+) -> tuple[list[tuple[Detection, str]], list[tuple[Detection, str]], list[Detection]]:
+    """(chosen with why, skipped with why, correlation detections for the second pass)."""
+    chosen: list[tuple[Detection, str]] = []
+    skipped: list[tuple[Detection, str]] = []
+    correlation: list[Detection] = []
+    for d in dets:
+        if (d.type or "").lower() == "correlation":
+            correlation.append(d)
+            continue
+        alts, unknown = resolver.alternatives(d)
+        if alts:
+            hit = next(
+                (a for a in alts if all(inv.has(n.channel, n.sourcetype, n.codes) for n in a)), None
+            )
+            if hit is not None:
+                chosen.append((d, "data source present: " + " AND ".join(n.name for n in hit)))
+            else:
+                names = sorted({n.name for a in alts for n in a})
+                skipped.append((d, "data source absent: " + ", ".join(names)))
+            continue
+        ps = probe_search(d)
+        why = (
+            f"data source unknown ({', '.join(unknown)})" if unknown
+            else "no data_source declared"
+        )
+        if ps is None:
+            skipped.append((d, f"{why}; no input macro or data model to probe"))
+            continue
+        got = probe(ps)
+        if got is True:
+            chosen.append((d, f"{why}; probe found events: {ps.split(' | ')[0]}"))
+        elif got is False:
+            skipped.append((d, f"{why}; probe found no events: {ps.split(' | ')[0]}"))
+        else:
+            skipped.append((d, f"{why}; probe failed: {got}"))
+    return chosen, skipped, correlation
+
+
+def hunt(
+    store: Store,
+    content: Content,
+    detections: list[Detection],
+    *,
+    progress: Callable[[DetectionStatus], None] | None = None,
+    save: bool = True,
+) -> HuntResult:
+    """Select, run, and turn results into findings and per-entity risk (see module doc)."""
+    t0 = time.perf_counter()
+    res = HuntResult(events=event_count(store))
+    session = content.session(store)
+    inv = Inventory.of(store)
+    res.inventory = inv.describe()
+    resolver = Resolver(content.lib)
+    probes: dict[str, bool | str] = {}
+
+    def probe(spl: str) -> bool | str:
+        if spl not in probes:
+            try:
+                rows = session.search(spl).rows
+                probes[spl] = bool(rows) and int(rows[0].get("count") or 0) > 0
+            except SplhuntError as e:
+                probes[spl] = error_text(e)
+            except Exception as e:  # noqa: BLE001 - reported, never fatal
+                probes[spl] = f"internal error: {type(e).__name__}: {error_text(e)}"
+        return probes[spl]
+
+    chosen, skipped, correlation = select(detections, inv, resolver, probe)
+    for d, why in skipped:
+        res.statuses.append(DetectionStatus(d, SKIPPED, why))
+
+    def run(dets: list[tuple[Detection, str]], phase: int) -> list[Any]:
+        found: list[Any] = []
+        for d, why in dets:
+            st = DetectionStatus(d, RUN, why, phase=phase)
+            t1 = time.perf_counter()
+            try:
+                r = session.run_detection(d)
+                st.results = len(r.result.rows)
+                st.findings = len(r.findings)
+                found.extend(r.findings)
+            except SplhuntError as e:
+                st.status, st.reason = FAILED, error_text(e)
+            except Exception as e:  # an engine bug must not stop the hunt
+                st.status, st.reason = FAILED, f"internal error: {type(e).__name__}: {error_text(e)}"
+            st.seconds = time.perf_counter() - t1
+            res.statuses.append(st)
+            if progress is not None:
+                progress(st)
+        return found
+
+    f1 = run(chosen, 1)
+    r1 = risk_rows(f1)
+    if save:
+        save_hunt(store, [d.id for d, _ in chosen], f1, r1)
+    res.findings.extend(f1)
+    res.risk.extend(r1)
+
+    if correlation:
+        have_risk = save and (bool(r1) or Inventory.of(store).risk_events > 0)
+        if have_risk:
+            f2 = run([(d, "correlation: risk events present") for d in correlation], 2)
+            r2 = risk_rows(f2)
+            save_hunt(store, [d.id for d in correlation], f2, r2)
+            res.findings.extend(f2)
+            res.risk.extend(r2)
+        else:
+            for d in correlation:
+                res.statuses.append(DetectionStatus(d, SKIPPED, "correlation: no risk events in the store", phase=2))
+    res.entities = aggregate(res.risk)
+    res.seconds = time.perf_counter() - t0
+    return res
