@@ -40,7 +40,9 @@ def lit(v: str | int | float | bool | None) -> Typed:
 
 
 def dbl(e: exp.Expression) -> exp.Expression:
-    return exp.TryCast(this=e, to=exp.DataType.build("DOUBLE"))
+    # safe=True: sqlglot writes TRY_CAST for Spark too (a bare TryCast becomes CAST there,
+    # which fails on 'abc' under ANSI mode instead of giving null)
+    return exp.TryCast(this=e, to=exp.DataType.build("DOUBLE"), safe=True)
 
 
 def to_num(t: Typed) -> exp.Expression:
