@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from splhunt.commands import command
-from splhunt.compile.compiler import Ctx
+from splhunt.compile.compiler import Capabilities, Ctx
 from splhunt.compile.expr import Typed, dbl, num_to_str, to_str
 from splhunt.compile.stage import MV, NUM, STR, Stage
-from splhunt.compile.timefmt import to_duckdb
+from splhunt.compile.timefmt import format_time, parse_time
 from splhunt.errors import SplUnsupportedError
 from splhunt.spl import ast as A
 from splhunt.spl.parser import CommandParser
@@ -64,23 +64,19 @@ class Convert(A.Command):
                 t = Typed(stage.col(name), stage.kind(name))
                 if t.kind == MV:
                     raise SplUnsupportedError(f"convert {func}() of multivalue field {name}")
-                new.append((alias if alias != fieldname else name, self._convert(func, t)))
+                new.append((alias if alias != fieldname else name, self._convert(func, t, ctx.caps)))
         if not new:
             return stage
         return ctx.compiler.with_columns(stage, new)
 
-    def _convert(self, func: str, t: Typed) -> Typed:
+    def _convert(self, func: str, t: Typed, caps: Capabilities) -> Typed:
         if func == "ctime":
             num = t.sql if t.kind == NUM else dbl(t.sql)
-            text = exp.TimeToStr(
-                this=exp.UnixToTime(this=num), format=exp.Literal.string(to_duckdb(self.timeformat))
-            )
+            text = format_time(num, self.timeformat, caps)
             keep = t.sql if t.kind != NUM else num_to_str(t.sql)
             return Typed(exp.func("COALESCE", text, keep), STR)
         if func == "mktime":
-            parsed = exp.TimeToUnix(
-                this=exp.StrToTime(this=to_str(t), format=exp.Literal.string(to_duckdb(self.timeformat)), safe=True)
-            )
+            parsed = parse_time(to_str(t), self.timeformat, caps)
             return Typed(exp.func("COALESCE", num_to_str(parsed), to_str(t)), STR)
         if func in ("num", "auto"):
             if t.kind == NUM:

@@ -20,7 +20,7 @@ from splhunt.compile.expr import (
 )
 from splhunt.compile.regex import python_pattern, re2_pattern
 from splhunt.compile.stage import BOOL, MV, NULL, NUM, STR
-from splhunt.compile.timefmt import to_duckdb
+from splhunt.compile.timefmt import format_time, parse_time
 from splhunt.errors import CompileError, SplUnsupportedError
 from splhunt.functions import function, like_expr
 from splhunt.spl import ast as A
@@ -360,16 +360,13 @@ def _time(a: list[Typed], ctx: Ctx, call: A.Call) -> Typed:
 @function("strftime", 2)
 def _strftime(a: list[Typed], ctx: Ctx, call: A.Call) -> Typed:
     """strftime(epoch, format): UTC text."""
-    fmt = to_duckdb(_literal_str(a[1], "strftime"))
-    return Typed(exp.TimeToStr(this=exp.UnixToTime(this=to_num(a[0])), format=exp.Literal.string(fmt)), STR)
+    return Typed(format_time(to_num(a[0]), _literal_str(a[1], "strftime"), ctx.caps), STR)
 
 
 @function("strptime", 2)
 def _strptime(a: list[Typed], ctx: Ctx, call: A.Call) -> Typed:
     """strptime(text, format): epoch seconds (UTC), null when it does not parse."""
-    fmt = to_duckdb(_literal_str(a[1], "strptime"))
-    ts = exp.StrToTime(this=to_str(a[0]), format=exp.Literal.string(fmt), safe=True)
-    return Typed(exp.func("EPOCH", ts), NUM)
+    return Typed(parse_time(to_str(a[0]), _literal_str(a[1], "strptime"), ctx.caps), NUM)
 
 
 _ = (dbl, num_to_str)
