@@ -299,7 +299,8 @@ def _mvcount(a: list[Typed], ctx: Ctx, call: A.Call) -> Typed:
 def _mvindex(a: list[Typed], ctx: Ctx, call: A.Call) -> Typed:
     """mvindex(f, start[, end]): 0-based, negative from the end, `end` inclusive."""
     lst = to_mv(a[0])
-    start = exp.Cast(this=to_num(a[1]), to=exp.DataType.build("BIGINT"))
+    # INT: Spark's element_at/slice take INT positions, not BIGINT
+    start = exp.Cast(this=to_num(a[1]), to=exp.DataType.build("INT"))
     n = exp.ArraySize(this=lst)
     def norm(i: exp.Expression) -> exp.Expression:
         # to a 1-based index
@@ -308,9 +309,15 @@ def _mvindex(a: list[Typed], ctx: Ctx, call: A.Call) -> Typed:
             default=exp.Add(this=i, expression=exp.Literal.number(1)),
         )
     if len(a) == 2:
-        return Typed(exp.Bracket(this=lst, expressions=[norm(start)], offset=1, safe=True), STR)
-    end = exp.Cast(this=to_num(a[2]), to=exp.DataType.build("BIGINT"))
-    sliced = exp.ArraySlice(this=lst, start=norm(start), end=norm(end))
+        # an index past either end is null (Spark raises on position 0; both engines
+        # would read a position below 0 from the end again)
+        pos = norm(start)
+        inside = exp.Between(this=pos, low=exp.Literal.number(1), high=n.copy())
+        item = exp.Bracket(this=lst, expressions=[pos.copy()], offset=1, safe=True)
+        return Typed(exp.Case(ifs=[exp.If(this=inside, true=item)], default=exp.Null()), STR)
+    end = exp.Cast(this=to_num(a[2]), to=exp.DataType.build("INT"))
+    # is_length=False: sqlglot turns the inclusive end into Spark's slice length
+    sliced = exp.ArraySlice(this=lst, start=norm(start), end=norm(end), is_length=False)
     empty_to_null = exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.ArraySize(this=sliced), expression=exp.Literal.number(0)), true=exp.Null())], default=sliced)
     return Typed(empty_to_null, MV)
 
