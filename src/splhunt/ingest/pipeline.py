@@ -1,0 +1,301 @@
+"""Streams files into events and events into the store, batch by batch.
+
+Memory is bounded by ``batch_size``: readers are generators, the batch is a set of
+column lists flushed with `Store.append_columns` every ``batch_size`` events. With
+``workers > 1`` (default: the CPU count, when there is more than one file and enough
+data to pay for the processes) files are parsed in worker processes that send column
+batches back through a bounded queue; the parent process only writes to the store.
+"""
+
+from __future__ import annotations
+
+import lzma
+import os
+import tarfile
+import time
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from . import detect
+from . import evtx as evtx_reader
+from . import jsonl as jsonl_reader
+from . import xmlwineventlog as xml_reader
+from .common import Context
+from .containers import MAX_DEPTH, members, sniffed, walk
+from .report import IngestReport
+
+#: What a damaged archive or compressed stream raises while being read.
+ARCHIVE_ERRORS = (
+    OSError,
+    EOFError,
+    ValueError,
+    RuntimeError,
+    tarfile.TarError,
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+)
+
+REASON_NOT_LOG = "not a log file"
+REASON_UNREADABLE = "unreadable file"
+
+_FORMAT_NAMES = {
+    detect.EVTX: "evtx",
+    detect.XML: "xmlwineventlog",
+    detect.JSON: "jsonl",
+    detect.CLASSIC: "wineventlog",
+}
+
+
+@dataclass(frozen=True)
+class Options:
+    """Per-run overrides and settings (picklable, for worker processes)."""
+
+    source: str | None = None
+    sourcetype: str | None = None
+    index: str = "main"
+    host: str | None = None
+
+
+class Position:
+    """Where the run is, in bytes of input files, for progress callbacks."""
+
+    def __init__(self, total: int):
+        self.total = total
+        self.done = 0  # bytes of finished top-level files
+        self.size = 0  # size of the current top-level file
+        self.fh: BinaryIO | None = None
+        self.ctx: Context | None = None
+
+    def now(self) -> int:
+        cur = 0
+        if self.fh is not None:
+            try:
+                cur = self.fh.tell()
+            except (OSError, ValueError):
+                cur = 0
+        if not cur and self.ctx is not None:
+            cur = int(self.ctx.fraction * self.size)
+        return self.done + min(cur, self.size)
+
+
+def _ctx(name: str, report: IngestReport, opts: Options) -> Context:
+    return Context(name, report, opts.source, opts.sourcetype, opts.index, opts.host)
+
+
+def _finish(ctx: Context, fmt: str) -> None:
+    report = ctx.report
+    st = report.file(ctx.name)
+    st.format = _FORMAT_NAMES.get(fmt, fmt)
+    report.files += 1
+    for f, n in ctx.pending_formats.items():
+        report.count_read(ctx.name, f, n)
+    ctx.pending_formats.clear()
+
+
+def _events_of_stream(
+    name: str,
+    stream: BinaryIO,
+    report: IngestReport,
+    opts: Options,
+    pos: Position | None,
+    explicit: bool,
+    depth: int = 0,
+    path: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Events of one file or archive member given as an open stream."""
+    fmt, buf = sniffed(stream)
+    if fmt in detect.CONTAINERS:
+        if depth >= MAX_DEPTH:
+            report.skip(name, REASON_NOT_LOG, f"{name}: archive nested too deep; not opened")
+            return
+        try:
+            for mname, mstream in members(fmt, buf, name):
+                if detect.skip_by_name(mname) and fmt not in (detect.GZIP, detect.BZIP2, detect.XZ):
+                    report.skip(mname, REASON_NOT_LOG)
+                    continue
+                if fmt in (detect.GZIP, detect.BZIP2, detect.XZ):
+                    ifmt, ibuf = sniffed(mstream)
+                    if ifmt == detect.TAR:
+                        yield from _events_of_container(name, detect.TAR, ibuf, report, opts, pos, depth + 1)
+                        continue
+                    yield from _events_of_stream(mname, ibuf, report, opts, pos, explicit, depth + 1)
+                    continue
+                yield from _events_of_stream(mname, mstream, report, opts, pos, False, depth + 1)
+        except ARCHIVE_ERRORS as exc:
+            report.skip(name, REASON_UNREADABLE, f"{name}: damaged archive ({type(exc).__name__}: {exc})")
+        return
+    ctx = _ctx(name, report, opts)
+    if pos is not None:
+        pos.ctx = ctx
+    if fmt == detect.EVTX:
+        reader = evtx_reader.read(None if path else buf, ctx, path=path)
+    elif fmt in (detect.XML, detect.CLASSIC):
+        reader = xml_reader.read(buf, ctx)
+    elif fmt == detect.JSON:
+        reader = jsonl_reader.read(buf, ctx)
+    else:
+        msg = f"{name}: not a recognised log format (EVTX, XML, JSON lines, WinEventLog text)"
+        report.skip(name, REASON_NOT_LOG, msg if explicit else None)
+        return
+    try:
+        yield from reader
+    except ARCHIVE_ERRORS as exc:
+        ctx.error("", f"read failed ({type(exc).__name__}: {exc}); events before it were kept", REASON_UNREADABLE)
+    _finish(ctx, fmt)
+
+
+def _events_of_container(name, fmt, stream, report, opts, pos, depth) -> Iterator[dict[str, Any]]:
+    try:
+        for mname, mstream in members(fmt, stream, name):
+            if detect.skip_by_name(mname):
+                report.skip(mname, REASON_NOT_LOG)
+                continue
+            yield from _events_of_stream(mname, mstream, report, opts, pos, False, depth + 1)
+    except ARCHIVE_ERRORS as exc:
+        report.skip(name, REASON_UNREADABLE, f"{name}: damaged archive ({type(exc).__name__}: {exc})")
+
+
+def events_of_file(
+    path: str, report: IngestReport, opts: Options, pos: Position | None = None, explicit: bool = True
+) -> Iterator[dict[str, Any]]:
+    """Events of one filesystem file (plain log or archive)."""
+    if detect.skip_by_name(path) and not explicit:
+        report.skip(path, REASON_NOT_LOG)
+        return
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - closed below, generator-safe
+    except OSError as exc:
+        report.skip(path, REASON_UNREADABLE, f"{path}: cannot open ({exc.strerror or exc})")
+        return
+    try:
+        if pos is not None:
+            pos.fh = fh
+            pos.size = os.fstat(fh.fileno()).st_size
+        head = fh.read(8)
+        fh.seek(0)
+        fast_path = path if head.startswith(b"ElfFile\x00") else None
+        if fast_path and pos is not None:
+            pos.fh = None
+        yield from _events_of_stream(path, fh, report, opts, pos, explicit, path=fast_path)
+    finally:
+        fh.close()
+        if pos is not None:
+            pos.done += pos.size
+            pos.fh = None
+            pos.ctx = None
+            pos.size = 0
+
+
+def input_files(paths: list[str]) -> list[tuple[str, bool]]:
+    """(file path, named explicitly) for every file under `paths`, in order."""
+    out: list[tuple[str, bool]] = []
+    for p in paths:
+        if os.path.isdir(p):
+            out.extend((f, False) for f in walk(p))
+        else:
+            out.append((p, True))
+    return out
+
+
+def iter_events(paths: list[str], report: IngestReport, opts: Options, pos: Position | None = None):
+    for path, explicit in input_files(paths):
+        yield from events_of_file(path, report, opts, pos, explicit)
+
+
+# -- batching ------------------------------------------------------------------------------
+class Batch:
+    """Column lists being filled, event by event (missing values padded with None)."""
+
+    __slots__ = ("cols", "n", "mv")
+
+    def __init__(self) -> None:
+        self.cols: dict[str, list[Any]] = {}
+        self.n = 0
+        self.mv: set[str] = set()
+
+    def add(self, ev: dict[str, Any]) -> None:
+        cols = self.cols
+        n = self.n
+        for k, v in ev.items():
+            col = cols.get(k)
+            if col is None:
+                col = cols[k] = [None] * n
+            elif len(col) != n:
+                col.extend([None] * (n - len(col)))
+            col.append(v)
+            if v.__class__ is list:
+                self.mv.add(k)
+        self.n = n + 1
+
+    def take(self) -> tuple[dict[str, list[Any]], int, set[str]]:
+        n = self.n
+        for col in self.cols.values():
+            if len(col) != n:
+                col.extend([None] * (n - len(col)))
+        out = (self.cols, n, self.mv)
+        self.cols, self.n, self.mv = {}, 0, set()
+        return out
+
+
+def ingest(
+    paths: list[str],
+    store,
+    opts: Options,
+    batch_size: int,
+    progress: Callable[[int, int], None] | None,
+    workers: int | None,
+) -> IngestReport:
+    report = IngestReport()
+    t0 = time.perf_counter()
+    files = input_files(paths)
+    total = 0
+    for f, _ in files:
+        try:
+            total += os.path.getsize(f)
+        except OSError:
+            pass
+    report.bytes_total = total
+    nworkers = _choose_workers(workers, files, total)
+    if nworkers > 1:
+        from .parallel import ingest_parallel
+
+        ingest_parallel(files, store, opts, batch_size, progress, nworkers, report, total)
+    else:
+        pos = Position(total)
+        batch = Batch()
+        for path, explicit in files:
+            for ev in events_of_file(path, report, opts, pos, explicit):
+                batch.add(ev)
+                if batch.n >= batch_size:
+                    store.append_columns(*batch.take())
+                    if progress is not None:
+                        progress(pos.now(), total)
+        if batch.n:
+            store.append_columns(*batch.take())
+        if progress is not None:
+            progress(total, total)
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+#: Below this much input, worker processes cost more than they save.
+PARALLEL_MIN_BYTES = 8 * 1024 * 1024
+
+
+def _choose_workers(workers: int | None, files: list[tuple[str, bool]], total: int) -> int:
+    if workers is not None:
+        return max(1, min(workers, len(files)))
+    env = os.environ.get("SPLHUNT_INGEST_WORKERS")
+    if env and env.isdigit():
+        return max(1, min(int(env), len(files)))
+    if len(files) < 2 or total < PARALLEL_MIN_BYTES:
+        return 1
+    try:
+        ncpu = len(os.sched_getaffinity(0))
+    except AttributeError:
+        ncpu = os.cpu_count() or 1
+    return max(1, min(ncpu, len(files)))
