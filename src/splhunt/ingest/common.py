@@ -19,8 +19,9 @@ FMT_CLASSIC = "wineventlog"
 class Context:
     """One input file (or archive member) being read.
 
-    `name` is how messages name the file (``path`` or ``archive.zip!member``).
-    `source`, `sourcetype`, `host` override the per-event defaults when set.
+    `name` is how messages name the file (``path`` or ``archive.zip!member``); `top`
+    is the input file it belongs to (the archive for a member), under which the
+    report counts. `source`, `sourcetype`, `host` override the per-event defaults.
     """
 
     name: str
@@ -33,14 +34,24 @@ class Context:
     pending_formats: dict[str, int] = field(default_factory=dict)
     #: Reader's own estimate of how far it is (0..1), for progress of opaque readers.
     fraction: float = 0.0
+    top: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.top:
+            self.top = self.name
+
+    @property
+    def member(self) -> str | None:
+        """The archive member name, or None for a plain file."""
+        return self.name if self.name != self.top else None
 
     def error(self, where: str, message: str, reason: str, count: int = 1) -> None:
         """Skip `count` records, with a message naming the file and the record/line."""
-        self.report.skip(self.name, reason, f"{self.name} {where}: {message}", count)
+        self.report.skip(self.top, reason, f"{self.name} {where}: {message}", count, self.member)
 
     def skip(self, reason: str, count: int = 1) -> None:
         """Skip records without a message (e.g. a non-log file)."""
-        self.report.skip(self.name, reason, None, count)
+        self.report.skip(self.top, reason, None, count, self.member)
 
     def warn(self, where: str, message: str, reason: str) -> None:
         self.report.warn(reason, f"{self.name} {where}: {message}")

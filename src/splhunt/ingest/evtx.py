@@ -66,6 +66,26 @@ def _quote(m: re.Match[str]) -> str:
     )
 
 
+def _frac(s: str) -> str:
+    i = 20
+    while i < len(s) and s[i].isdigit():
+        i += 1
+    return s[20:i]
+
+
+def _system_time(val: str, timestamp: str | None) -> str:
+    """SystemTime with nine fraction digits, the 100 ns ones taken from the record
+    timestamp when it is the same instant (pyevtx-rs writes microseconds in the XML)."""
+    if len(val) < 19 or val[19:20] not in (".", "Z"):
+        return val
+    frac = _frac(val) if val[19:20] == "." else ""
+    if timestamp and timestamp[:19] == val[:19] and timestamp[19:20] == ".":
+        tfrac = _frac(timestamp)
+        if tfrac.startswith(frac):
+            frac = tfrac
+    return f"{val[:19]}.{(frac + '000000000')[:9]}Z"
+
+
 def to_windows_xml(x: str, timestamp: str | None = None) -> str:
     """pyevtx-rs compact XML of one record -> the Windows single-line rendering."""
     if x.startswith(_DECL):
@@ -83,12 +103,8 @@ def to_windows_xml(x: str, timestamp: str | None = None) -> str:
         if attrs:
             parts = []
             for name, val in _ATTR.findall(attrs):
-                if name == "SystemTime" and timestamp:
-                    # pyevtx-rs writes microseconds; the record timestamp has 100 ns.
-                    if timestamp[:26] == val[:26] and len(timestamp) >= 27:
-                        val = timestamp[:27] + "00Z"
-                    elif val.endswith("Z") and len(val) == 27:
-                        val = val[:26] + "000Z"
+                if name == "SystemTime":
+                    val = _system_time(val, timestamp)
                 elif len(val) == 36 and _BARE_GUID.fullmatch(val):
                     val = "{" + val + "}"
                 elif "&quot;" in val or "'" in val:

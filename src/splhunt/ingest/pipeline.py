@@ -82,22 +82,29 @@ class Position:
         return self.done + min(cur, self.size)
 
 
-def _ctx(name: str, report: IngestReport, opts: Options) -> Context:
-    return Context(name, report, opts.source, opts.sourcetype, opts.index, opts.host)
+def _member(name: str, top: str) -> str | None:
+    return name if name != top else None
 
 
 def _finish(ctx: Context, fmt: str) -> None:
     report = ctx.report
-    st = report.file(ctx.name)
-    st.format = _FORMAT_NAMES.get(fmt, fmt)
+    fname = "+".join(sorted(ctx.pending_formats)) or _FORMAT_NAMES.get(fmt, fmt)
+    st = report.file(ctx.top)
+    if not st.format:
+        st.format = fname
+    elif fname not in st.format.split("+"):
+        st.format = f"{st.format}+{fname}"
+    if ctx.member is not None:
+        report.member(ctx.name).format = fname
     report.files += 1
     for f, n in ctx.pending_formats.items():
-        report.count_read(ctx.name, f, n)
+        report.count_read(ctx.top, f, n, ctx.member)
     ctx.pending_formats.clear()
 
 
 def _events_of_stream(
     name: str,
+    top: str,
     stream: BinaryIO,
     report: IngestReport,
     opts: Options,
@@ -106,29 +113,18 @@ def _events_of_stream(
     depth: int = 0,
     path: str | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Events of one file or archive member given as an open stream."""
+    """Events of one file or archive member given as an open stream.
+
+    `name` names it in messages; `top` is the input file it belongs to.
+    """
     fmt, buf = sniffed(stream)
     if fmt in detect.CONTAINERS:
         if depth >= MAX_DEPTH:
-            report.skip(name, REASON_NOT_LOG, f"{name}: archive nested too deep; not opened")
+            report.skip(top, REASON_NOT_LOG, f"{name}: archive nested too deep; not opened", 1, _member(name, top))
             return
-        try:
-            for mname, mstream in members(fmt, buf, name):
-                if detect.skip_by_name(mname) and fmt not in (detect.GZIP, detect.BZIP2, detect.XZ):
-                    report.skip(mname, REASON_NOT_LOG)
-                    continue
-                if fmt in (detect.GZIP, detect.BZIP2, detect.XZ):
-                    ifmt, ibuf = sniffed(mstream)
-                    if ifmt == detect.TAR:
-                        yield from _events_of_container(name, detect.TAR, ibuf, report, opts, pos, depth + 1)
-                        continue
-                    yield from _events_of_stream(mname, ibuf, report, opts, pos, explicit, depth + 1)
-                    continue
-                yield from _events_of_stream(mname, mstream, report, opts, pos, False, depth + 1)
-        except ARCHIVE_ERRORS as exc:
-            report.skip(name, REASON_UNREADABLE, f"{name}: damaged archive ({type(exc).__name__}: {exc})")
+        yield from _events_of_container(name, top, fmt, buf, report, opts, pos, depth, explicit)
         return
-    ctx = _ctx(name, report, opts)
+    ctx = Context(name, report, opts.source, opts.sourcetype, opts.index, opts.host, top=top)
     if pos is not None:
         pos.ctx = ctx
     if fmt == detect.EVTX:
@@ -139,7 +135,7 @@ def _events_of_stream(
         reader = jsonl_reader.read(buf, ctx)
     else:
         msg = f"{name}: not a recognised log format (EVTX, XML, JSON lines, WinEventLog text)"
-        report.skip(name, REASON_NOT_LOG, msg if explicit else None)
+        report.skip(top, REASON_NOT_LOG, msg if explicit else None, 1, _member(name, top))
         return
     try:
         yield from reader
@@ -148,15 +144,40 @@ def _events_of_stream(
     _finish(ctx, fmt)
 
 
-def _events_of_container(name, fmt, stream, report, opts, pos, depth) -> Iterator[dict[str, Any]]:
+def _events_of_container(
+    name: str,
+    top: str,
+    fmt: str,
+    stream: BinaryIO,
+    report: IngestReport,
+    opts: Options,
+    pos: Position | None,
+    depth: int,
+    explicit: bool,
+) -> Iterator[dict[str, Any]]:
+    """Events of every member of an archive (zip, tar) or compressed stream (gz...)."""
+    single = fmt in (detect.GZIP, detect.BZIP2, detect.XZ)
     try:
         for mname, mstream in members(fmt, stream, name):
-            if detect.skip_by_name(mname):
-                report.skip(mname, REASON_NOT_LOG)
+            if single:
+                ifmt, ibuf = sniffed(mstream)
+                if ifmt == detect.TAR:  # x.tar.gz: name members x.tar.gz!member
+                    yield from _events_of_container(name, top, detect.TAR, ibuf, report, opts, pos, depth + 1, False)
+                else:
+                    yield from _events_of_stream(mname, top, ibuf, report, opts, pos, explicit, depth + 1)
                 continue
-            yield from _events_of_stream(mname, mstream, report, opts, pos, False, depth + 1)
+            if detect.skip_by_name(mname):
+                report.skip(top, REASON_NOT_LOG, None, 1, mname)
+                continue
+            yield from _events_of_stream(mname, top, mstream, report, opts, pos, False, depth + 1)
     except ARCHIVE_ERRORS as exc:
-        report.skip(name, REASON_UNREADABLE, f"{name}: damaged archive ({type(exc).__name__}: {exc})")
+        report.skip(
+            top,
+            REASON_UNREADABLE,
+            f"{name}: damaged archive ({type(exc).__name__}: {exc}); members before it were read",
+            1,
+            _member(name, top),
+        )
 
 
 def events_of_file(
@@ -180,7 +201,7 @@ def events_of_file(
         fast_path = path if head.startswith(b"ElfFile\x00") else None
         if fast_path and pos is not None:
             pos.fh = None
-        yield from _events_of_stream(path, fh, report, opts, pos, explicit, path=fast_path)
+        yield from _events_of_stream(path, path, fh, report, opts, pos, explicit, path=fast_path)
     finally:
         fh.close()
         if pos is not None:

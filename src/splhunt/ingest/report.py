@@ -37,16 +37,27 @@ class IngestReport:
     warning_count: int = 0
     warnings_by_reason: dict[str, int] = field(default_factory=dict)
     by_format: dict[str, int] = field(default_factory=dict)
-    #: Per input file (archive members as ``archive.zip!member``): format, read, skipped.
+    #: Per input file as given or found in a directory walk (an archive's members are
+    #: added up under the archive's path): format, read, skipped.
     per_file: dict[str, FileStats] = field(default_factory=dict)
+    #: Per archive member, named ``archive.zip!member`` (nested: ``a.zip!b.tar!c``).
+    per_member: dict[str, FileStats] = field(default_factory=dict)
     bytes_total: int = 0
     seconds: float = 0.0
 
     # -- recording ---------------------------------------------------------------------
     def file(self, name: str) -> FileStats:
+        """Stats of input file `name` (created empty on first use)."""
         st = self.per_file.get(name)
         if st is None:
             st = self.per_file[name] = FileStats()
+        return st
+
+    def member(self, name: str) -> FileStats:
+        """Stats of archive member `name` (created empty on first use)."""
+        st = self.per_member.get(name)
+        if st is None:
+            st = self.per_member[name] = FileStats()
         return st
 
     def add_error(self, message: str) -> None:
@@ -54,11 +65,20 @@ class IngestReport:
         if len(self.errors) < MAX_MESSAGES:
             self.errors.append(message)
 
-    def skip(self, name: str, reason: str, message: str | None = None, count: int = 1) -> None:
-        """Count `count` records of file `name` as skipped for `reason`."""
+    def skip(
+        self,
+        name: str,
+        reason: str,
+        message: str | None = None,
+        count: int = 1,
+        member: str | None = None,
+    ) -> None:
+        """Count `count` records of input file `name` (archive `member`) as skipped."""
         self.skipped += count
         self.skipped_by_reason[reason] = self.skipped_by_reason.get(reason, 0) + count
         self.file(name).skipped += count
+        if member is not None:
+            self.member(member).skipped += count
         if message is not None:
             self.add_error(message)
 
@@ -69,10 +89,13 @@ class IngestReport:
         if message is not None and len(self.warnings) < MAX_MESSAGES:
             self.warnings.append(message)
 
-    def count_read(self, name: str, fmt: str, n: int) -> None:
+    def count_read(self, name: str, fmt: str, n: int, member: str | None = None) -> None:
+        """Count `n` events of format `fmt` read from input file `name` (archive `member`)."""
         self.read += n
         self.by_format[fmt] = self.by_format.get(fmt, 0) + n
         self.file(name).read += n
+        if member is not None:
+            self.member(member).read += n
 
     def merge(self, other: IngestReport) -> None:
         """Add another report's counts and messages into this one."""
@@ -85,11 +108,12 @@ class IngestReport:
             self.warnings_by_reason[k] = self.warnings_by_reason.get(k, 0) + v
         for k, v in other.by_format.items():
             self.by_format[k] = self.by_format.get(k, 0) + v
-        for name, st in other.per_file.items():
-            mine = self.file(name)
-            mine.format = mine.format or st.format
-            mine.read += st.read
-            mine.skipped += st.skipped
+        for table, get in ((other.per_file, self.file), (other.per_member, self.member)):
+            for name, st in table.items():
+                mine = get(name)
+                mine.format = mine.format or st.format
+                mine.read += st.read
+                mine.skipped += st.skipped
         self.error_count += other.error_count
         self.errors.extend(other.errors[: max(0, MAX_MESSAGES - len(self.errors))])
         self.warning_count += other.warning_count
