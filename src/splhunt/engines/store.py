@@ -76,6 +76,7 @@ class Store:
         self.path = path
         self.con = con or duckdb.connect(path or ":memory:")
         self.con.execute("SET TimeZone='UTC'")
+        self.con.execute("SET enable_progress_bar=false")
         self._fields: dict[str, FieldCol] = {}
         self.version = 0  # bumped on every write; caches of derived tables key on it
         self._init_schema()
