@@ -183,6 +183,18 @@ _OPS: dict[str, type[exp.Expression]] = {
 }
 
 
+def in_literals(left: Typed, vals: list[Typed]) -> Typed:
+    """`x IN (literals)` for a string field: equal as text, or as numbers when both the
+    value and the literal are numbers (the same truth table as `compare`, as two IN
+    lists the engine can hash)."""
+    texts = [exp.Literal.string(to_str(v).this) for v in vals]
+    nums = [n for n in (to_num(v) for v in vals) if not isinstance(n, exp.Null)]
+    parts: list[exp.Expression] = [exp.In(this=left.sql, expressions=texts)]
+    if nums:
+        parts.append(exp.In(this=dbl(exp.Trim(this=left.sql)), expressions=nums))
+    return Typed(exp.Paren(this=exp.or_(*parts)), BOOL)
+
+
 # ---------------------------------------------------------------- expression compiler
 
 
@@ -206,6 +218,8 @@ def compile_expr(e: A.Expr, ctx: Ctx) -> Typed:
         vals = [compile_expr(v, ctx) for v in e.values]
         if not vals:
             return Typed(exp.false(), BOOL)
+        if left.kind == STR and all(v.literal and v.kind in (STR, NUM) for v in vals):
+            return in_literals(left, vals)
         parts = [compare("=", left, v).sql for v in vals]
         return Typed(exp.Paren(this=exp.or_(*parts)), BOOL)
     if isinstance(e, A.BinOp):
