@@ -213,35 +213,56 @@ def union_stages(ctx: Ctx, parts: list[Stage]) -> Stage:
 _NOT_FIELDS = {"and", "or", "not", "by", "as", "in", "like", "with", "over", "output", "outputnew", "where"}
 
 
+def _segments(text: str, start: int) -> list[tuple[int, int]]:
+    """Spans of text[start:] between `|` and `[`/`]` characters outside double quotes."""
+    spans: list[tuple[int, int]] = []
+    seg = start
+    i = start
+    n = len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            i = j + 1
+            continue
+        if c in "|[]":
+            spans.append((seg, i))
+            seg = i + 1
+        i += 1
+    spans.append((seg, n))
+    return spans
+
+
 def later_field_names(text: str, start: int) -> list[str]:
     """Words the query mentions after offset `start` that could be field names.
 
     Commands that name their output fields from the data (spath without a path,
     xmlkv, fromjson) extract these: every field a later command refers to by name.
+    Each command's text is read both as search words and as eval tokens (where
+    `'quoted names'` are fields); text that does not tokenize is skipped.
     """
     out: list[str] = []
     seen: set[str] = set()
-    rest_end = len(text)
-    for mode in ("search", "eval"):
-        try:
-            toks = tokenize(text, start, rest_end, mode=mode)
-        except SplSyntaxError:
-            continue
-        stack = [toks]
-        while stack:
-            for t in stack.pop():
-                if t.type == SUBSEARCH:
-                    try:
-                        stack.append(tokenize(text, t.pos + 1, t.end - 1, mode=mode))
-                    except SplSyntaxError:
-                        pass
-                    continue
+    for s, e in _segments(text, start):
+        for mode in ("search", "eval"):
+            try:
+                toks = tokenize(text, s, min(e, len(text)), mode=mode)
+            except SplSyntaxError:
+                continue
+            for t in toks:
                 if t.type not in (WORD, QNAME):
                     continue
                 v = t.value
-                if "=" in v or not v or v.startswith(("-", "+", "$", "`")) or v in seen:
+                if not v or v in seen or "=" in v or "*" in v or v.startswith(("-", "+", "$", "`")):
                     continue
-                if v.lower() in _NOT_FIELDS or re.fullmatch(r"[\d.]+", v) or "*" in v:
+                if t.type == WORD and ("'" in v or '"' in v):
+                    continue
+                if v.lower() in _NOT_FIELDS or re.fullmatch(r"[\d.]+", v):
                     continue
                 seen.add(v)
                 out.append(v)
