@@ -30,6 +30,7 @@ from splhunt.commands._shared import (
     aliased,
     compile_subsearch,
     ensure_order,
+    fields_before_options,
     parse_subsearch,
     subsearch_token,
     truthy,
@@ -61,7 +62,7 @@ class Join(A.Command):
     @classmethod
     def parse(cls, p: CommandParser) -> Join:
         opts = p.options(OPTIONS)
-        fields = p.field_list()
+        fields = fields_before_options(p)
         opts.update(p.options(OPTIONS))
         tok = subsearch_token(p)
         p.expect_end()

@@ -4,7 +4,8 @@ Splunk Search Reference, "Multivalue eval functions":
 - mvfilter(expr): the values of the one field `expr` names for which `expr` is true
   (null when none is left); `expr` is compiled as a lambda over the field's values;
 - mvmap(field, expr): `expr` evaluated for each value of `field` (which `expr` names);
-- mvfind(mv, regex): 0-based index of the first value matching the regex, else null;
+- mvfind(mv, regex): 0-based index of the first value matching the regex, else null
+  (a regex read from a field is handed to the engine as it is: RE2 syntax on DuckDB);
 - mvsort(mv): values sorted lexicographically;
 - mvzip(a, b[, delim=","]): the i-th values of a and b joined by delim, as many as
   the shorter field has;
@@ -113,17 +114,19 @@ def _mvmap(a: list[Typed], ctx: Ctx, call: A.Call) -> Typed:
 @function("mvfind", 2)
 def _mvfind(a: list[Typed], ctx: Ctx, call: A.Call) -> Typed:
     """mvfind(mv, regex): the 0-based index of the first value the regex matches, or null."""
-    from splhunt.functions.core import _literal_str, regex_match
+    from splhunt.functions.core import regex_match
 
-    pattern = _literal_str(a[1], "mvfind")
-    if a[0].kind == NULL:
+    if a[0].kind == NULL or a[1].kind == NULL:
         return Typed(exp.Null(), NULL, False)
     var = exp.to_identifier(f"__mv{next(_VAR)}")
+    if a[1].literal and a[1].kind == STR:
+        test = regex_match(ctx, exp.Column(this=var), str(a[1].sql.this))
+    else:
+        # a regex taken from a field: handed to the engine as it is (RE2 on DuckDB)
+        test = exp.RegexpLike(this=exp.Column(this=var), expression=to_str(a[1]))
     hits = exp.Transform(
         this=to_mv(a[0]),
-        expression=exp.Lambda(
-            this=exp.func("COALESCE", regex_match(ctx, exp.Column(this=var), pattern), exp.false()), expressions=[var]
-        ),
+        expression=exp.Lambda(this=exp.func("COALESCE", test, exp.false()), expressions=[var]),
     )
     pos = exp.ArrayPosition(this=hits, expression=exp.true())
     return Typed(
