@@ -57,10 +57,15 @@ class Context:
         self.report.warn(reason, f"{self.name} {where}: {message}")
 
 
-def xml_event(raw: str, ctx: Context, where: str) -> dict[str, Any]:
-    """The event dict of one Windows XML rendering (see `winxml`)."""
-    ev = extract_fields(raw)
-    t = event_time(ev, raw)
+def xml_event(
+    raw: str, ctx: Context, where: str, fields: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The event dict of one Windows XML rendering (see `winxml`).
+
+    `fields`, when given, are ``extract_fields(raw)`` already computed.
+    """
+    ev = extract_fields(raw) if fields is None else fields
+    t = event_time(ev)
     if t is None:
         ctx.warn(where, "no parseable UtcTime/SystemTime; _time is null", "no timestamp")
     ev["_raw"] = raw

@@ -37,6 +37,7 @@ from typing import Any, BinaryIO
 from evtx import PyEvtxParser
 
 from .common import FMT_EVTX, Context, xml_event
+from .winxml import DATA_FAST_RE, _add_pairs, derive, extract_fields
 
 HEADER_SIZE = 4096
 CHUNK_SIZE = 65536
@@ -88,6 +89,15 @@ def _system_time(val: str, timestamp: str | None) -> str:
 
 def to_windows_xml(x: str, timestamp: str | None = None) -> str:
     """pyevtx-rs compact XML of one record -> the Windows single-line rendering."""
+    return convert_record(x, timestamp)[0]
+
+
+def convert_record(x: str, timestamp: str | None = None) -> tuple[str, dict[str, Any]]:
+    """pyevtx-rs compact XML -> (Windows rendering, its fields).
+
+    The fields equal ``extract_fields(raw)`` (tested on every real record): the System
+    block's values are collected while it is rewritten, so it is not scanned twice.
+    """
     if x.startswith(_DECL):
         x = x[len(_DECL) :]
     elif x.startswith("<?xml"):
@@ -95,29 +105,36 @@ def to_windows_xml(x: str, timestamp: str | None = None) -> str:
     i = x.find("<System>")
     j = x.find("</System>")
     if i < 0 or j < 0:
-        return x
+        return x, extract_fields(x)
     head = x[:i].replace('"', "'")
-    out = [head, "<System>"]
-    for tag, attrs, text in _SYS_EL.findall(x, i + 8, j):
+    out = []
+    kv: list[tuple[str, str]] = []
+    attrs: list[tuple[str, str]] = []
+    eid_text = None
+    for tag, attr_text, text in _SYS_EL.findall(x, i + 8, j):
         a = ""
-        if attrs:
-            parts = []
-            for name, val in _ATTR.findall(attrs):
+        if attr_text:
+            for name, val in _ATTR.findall(attr_text):
                 if name == "SystemTime":
                     val = _system_time(val, timestamp)
                 elif len(val) == 36 and _BARE_GUID.fullmatch(val):
                     val = "{" + val + "}"
                 elif "&quot;" in val or "'" in val:
                     val = val.replace("&quot;", '"').replace("'", "&apos;")
-                parts.append(f" {name}='{val}'")
-            a = "".join(parts)
+                a += f" {name}='{val}'"
+                attrs.append((name, f"'{val}'"))
         if text:
             out.append(f"<{tag}{a}>{text}</{tag}>")
+            if a:
+                if tag == "EventID":
+                    eid_text = text
+            else:
+                kv.append((tag, text))
         elif a or tag in _SELF_CLOSING:
             out.append(f"<{tag}{a}/>")
         else:
             out.append(f"<{tag}></{tag}>")
-    out.append("</System>")
+    sysx = "".join(out)
     body = x[j + 9 :]
     if body.startswith("<EventData>") and body.count('="') == body.count('<Data Name="'):
         body = body.replace('<Data Name="', "<Data Name='").replace('">', "'>")
@@ -125,8 +142,22 @@ def to_windows_xml(x: str, timestamp: str | None = None) -> str:
         body = _TAG_DQ.sub(_quote, body)
     if "-" in body:
         body = _BARE_GUID_TEXT.sub(r">{\1}<", body)
-    out.append(body)
-    return "".join(out)
+    raw = f"{head}<System>{sysx}</System>{body}"
+    if not body.startswith("<EventData>") or body.count("<EventData") != 1 or (
+        "<UserData" in body or "<RenderingInfo" in body or "<DebugData" in body
+    ):
+        return raw, extract_fields(raw)
+    fields: dict[str, Any] = {"System_Props_Xml": sysx}
+    _add_pairs(fields, kv)
+    _add_pairs(fields, attrs)
+    end = body.find("</EventData>")
+    if end < 0:
+        return raw, extract_fields(raw)
+    edx = body[11:end]
+    fields["EventData_Xml"] = edx
+    _add_pairs(fields, DATA_FAST_RE.findall(edx))
+    derive(fields, eid_text)
+    return raw, fields
 
 
 def _chunk_map(
@@ -213,12 +244,12 @@ def read(stream: BinaryIO | None, ctx: Context, path: str | None = None) -> Iter
                 if i >= 0 and rid <= starts[i][1]:
                     k = starts[i][2]
                     got_by_chunk[k] = got_by_chunk.get(k, 0) + 1
-                raw = to_windows_xml(rec["data"], rec.get("timestamp"))
+                raw, fields = convert_record(rec["data"], rec.get("timestamp"))
                 n_read += 1
                 counts[FMT_EVTX] = counts.get(FMT_EVTX, 0) + 1
                 if expected:
                     ctx.fraction = min(1.0, n_read / expected)
-                yield xml_event(raw, ctx, f"record {rid}")
+                yield xml_event(raw, ctx, f"record {rid}", fields)
         except Exception as exc:  # pyevtx-rs must never stop the run
             other.append(f"parser stopped after {n_read} records: {exc}")
         for w in caught:

@@ -71,6 +71,7 @@ number; a valid record that is not a Windows event as ``not a Windows event``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -80,10 +81,10 @@ from .common import FMT_JSON, Context, xml_event
 from .textio import iter_lines
 from .winxml import (
     SYSMON_CHANNEL,
+    build_event,
     format_system_time,
     norm_guid,
     parse_time,
-    render_event,
     time_to_system_time,
 )
 
@@ -215,11 +216,17 @@ def keywords_text(v: Any) -> str | None:
     return None
 
 
+_MSG_KEY = re.compile(r"\n(\w+):")
+
+
 def _sysmon_reorder(
-    data: list[tuple[str, str]], message: str | None, dropped: dict[str, Any]
+    data: list[tuple[str, str]], message: str | None, dropped: set[str]
 ) -> list[tuple[str, str]]:
     """Sysmon: EventData in Message order; Data values NXLog metadata hid, recovered."""
     if not message:
+        return data
+    keys = [k for k in _MSG_KEY.findall(message) if k in SYSMON_FIELDS]
+    if keys == [k for k, _ in data]:
         return data
     have = dict(data)
     out: list[tuple[str, str]] = []
@@ -238,140 +245,212 @@ def _sysmon_reorder(
     return out
 
 
-def _nx_offset(d: dict[str, Any]) -> float:
-    """Seconds to add to NXLog's local EventTime: @timestamp (UTC) - EventReceivedTime."""
+def _nx_offset(d: dict[str, Any], cache: dict[Any, float] | None) -> float:
+    """Seconds to add to NXLog's local EventTime: @timestamp (UTC) - EventReceivedTime,
+    rounded to 15 minutes (a zone offset). Cached per host: it is the host's zone."""
     ts, rcv = d.get("@timestamp"), d.get("EventReceivedTime")
     if ts.__class__ is not str or rcv.__class__ is not str:
         return 0.0
+    key = d.get("Hostname")
+    if cache is not None and key in cache:
+        return cache[key]
     a, b = parse_time(ts), parse_time(rcv)
-    if a is None or b is None:
-        return 0.0
-    off = round((a - b) / 900.0) * 900.0
-    return off if abs(off) <= 14 * 3600 else 0.0
+    off = 0.0
+    if a is not None and b is not None:
+        off = round((a - b) / 900.0) * 900.0
+        if abs(off) > 14 * 3600:
+            off = 0.0
+    if cache is not None and key.__class__ is str:
+        cache[key] = off
+    return off
 
 
-def flat_parts(d: dict[str, Any]) -> tuple[dict[str, str], list[tuple[str, str]], str | None]:
+# How flat_parts treats each key (anything not listed is EventData).
+_K_DROP, _K_NAME, _K_GUID, _K_EID, _K_CHAN, _K_HOST, _K_KW, _K_REC = range(8)
+_K_PID, _K_TID, _K_ACT, _K_LOGSTASH, _K_NXONLY, _K_ETYPE, _K_LEVEL = range(8, 15)
+_K_INTMETA, _K_TASK, _K_OPCODE, _K_OPVAL, _K_EVENTCODE, _K_COMPUTER = range(15, 21)
+_FLAT_KIND = {k: _K_DROP for k in _FLAT_DROP}
+_FLAT_KIND.update(
+    {
+        "SourceName": _K_NAME,
+        "ProviderGuid": _K_GUID,
+        "EventID": _K_EID,
+        "Channel": _K_CHAN,
+        "Hostname": _K_HOST,
+        "Keywords": _K_KW,
+        "RecordNumber": _K_REC,
+        "EventRecordID": _K_REC,
+        "ExecutionProcessID": _K_PID,
+        "ProcessID": _K_PID,
+        "ExecutionThreadID": _K_TID,
+        "ThreadID": _K_TID,
+        "ActivityID": _K_ACT,
+        "RelatedActivityID": _K_ACT,
+        "host": _K_LOGSTASH,
+        "port": _K_LOGSTASH,
+        "tags": _K_LOGSTASH,
+        "type": _K_LOGSTASH,
+        "Domain": _K_NXONLY,
+        "AccountName": _K_NXONLY,
+        "AccountType": _K_NXONLY,
+        "UserID": _K_NXONLY,
+        "EventType": _K_ETYPE,
+        "Level": _K_LEVEL,
+        "Version": _K_INTMETA,
+        "Task": _K_TASK,
+        "Opcode": _K_OPCODE,
+        "OpcodeValue": _K_OPVAL,
+        "EventCode": _K_EVENTCODE,
+        "Computer": _K_COMPUTER,
+    }
+)
+
+
+def flat_parts(
+    d: dict[str, Any], nx_cache: dict[Any, float] | None = None
+) -> tuple[dict[str, str], list[tuple[str, str]], str | None]:
     """System values and EventData pairs of a flat (NXLog / OTRF) record."""
-    nx = any(k in d for k in _NX_MARKERS)
+    nx = "SourceModuleType" in d or "EventReceivedTime" in d or "SeverityValue" in d or "SourceModuleName" in d
     logstash = "@version" in d or "@timestamp" in d
     sv: dict[str, str] = {}
-    get = d.get
-    v = get("SourceName")
-    if v is not None:
-        sv["Name"] = _s(v)
-    v = get("ProviderGuid")
-    if v is not None:
-        sv["Guid"] = norm_guid(_s(v))
-    v = get("EventID")
-    if v is None:
-        v = get("EventCode")
-    if v is not None:
-        sv["EventID"] = _s(v)
-    chan = _s(get("Channel"))
-    if chan is not None:
-        sv["Channel"] = chan
-    comp = get("Hostname")
-    if comp is None:
-        comp = get("Computer")
-    if comp is not None:
-        sv["Computer"] = _s(comp)
-    kw = keywords_text(get("Keywords"))
-    if kw is not None:
-        sv["Keywords"] = kw
-    v = get("RecordNumber")
-    if v is None:
-        v = get("EventRecordID")
-    if v is not None:
-        sv["EventRecordID"] = _s(v)
-    v = get("ExecutionProcessID")
-    if v is None and get("ProcessID").__class__ is int:
-        v = get("ProcessID")
-    if v is not None:
-        sv["ProcessID"] = _s(v)
-    v = get("ExecutionThreadID")
-    if v is None and get("ThreadID").__class__ is int:
-        v = get("ThreadID")
-    if v is not None:
-        sv["ThreadID"] = _s(v)
-    for k in ("ActivityID", "RelatedActivityID"):
-        v = get(k)
-        if v is not None:
+    data: list[tuple[str, str]] = []
+    dropped: set[str] = set()
+    kinds = _FLAT_KIND
+    level_name = None
+    opcode = None
+    has_opval = "OpcodeValue" in d
+    for k, v in d.items():
+        kind = kinds.get(k)
+        if kind is None:
+            if v.__class__ is str:
+                if len(v) in (36, 38):
+                    v = norm_guid(v)
+                data.append((k, v))
+            elif v is not None:
+                data.append((k, norm_guid(_s(v))))
+            continue
+        if kind == _K_DROP:
+            dropped.add(k)
+            if k == "EventTypeOrignal" or k == "EventTypeOriginal":
+                if level_name is None:
+                    level_name = v
+            continue
+        if kind == _K_NAME:
+            sv["Name"] = _s(v)
+        elif kind == _K_GUID:
+            sv["Guid"] = norm_guid(_s(v))
+        elif kind == _K_EID:
+            sv["EventID"] = _s(v)
+        elif kind == _K_CHAN:
+            sv["Channel"] = _s(v)
+        elif kind == _K_HOST:
+            sv["Computer"] = _s(v)
+        elif kind == _K_KW:
+            kw = keywords_text(v)
+            if kw is not None:
+                sv["Keywords"] = kw
+        elif kind == _K_REC:
+            sv.setdefault("EventRecordID", _s(v))
+        elif kind == _K_PID:
+            if k == "ExecutionProcessID":
+                sv["ProcessID"] = _s(v)
+            elif v.__class__ is int:
+                sv.setdefault("ProcessID", _s(v))
+                dropped.add(k)
+            else:
+                data.append((k, norm_guid(_s(v))))
+        elif kind == _K_TID:
+            if k == "ExecutionThreadID" or v.__class__ is int:
+                sv["ThreadID"] = _s(v)
+                dropped.add(k)
+            else:
+                data.append((k, _s(v)))
+        elif kind == _K_ACT:
             sv[k] = norm_guid(_s(v))
-    if nx and get("UserID") is not None:
-        sv["UserID"] = _s(get("UserID"))
-    # Level: numeric Level, else NXLog's EventType name.
-    et = get("EventType")
-    nx_type = et.__class__ is str and et.upper() in _NX_EVENT_TYPES
-    lv = get("Level")
-    if _is_num(lv):
-        sv["Level"] = _s(lv)
-    else:
-        name = et if nx_type else get("EventTypeOrignal") or get("EventTypeOriginal")
-        if name.__class__ is str and name.upper() in _NX_EVENT_TYPES:
-            sv["Level"] = _NX_EVENT_TYPES[name.upper()]
-    for k in ("Version", "Task"):
-        v = get(k)
-        if v.__class__ is int or (k == "Task" and _is_num(v)):
-            sv[k] = _s(v)
-    op = get("OpcodeValue")
-    if op is None and _is_num(get("Opcode")):
-        op = get("Opcode")
-    if op is not None:
-        sv["Opcode"] = _s(op)
-    # Time.
+        elif kind == _K_LOGSTASH:
+            if logstash:
+                dropped.add(k)
+            elif v is not None:
+                data.append((k, _s(v)))
+        elif kind == _K_NXONLY:
+            if nx:
+                dropped.add(k)
+                if k == "UserID" and v is not None:
+                    sv["UserID"] = _s(v)
+            elif v is not None:
+                data.append((k, _s(v)))
+        elif kind == _K_ETYPE:
+            if v.__class__ is str and v.upper() in _NX_EVENT_TYPES:
+                dropped.add(k)
+                level_name = v
+            elif v is not None:
+                data.append((k, _s(v)))
+        elif kind == _K_LEVEL:
+            if _is_num(v):
+                sv["Level"] = _s(v)
+            elif v is not None:
+                data.append((k, _s(v)))
+        elif kind == _K_INTMETA:
+            if v.__class__ is int:
+                sv[k] = str(v)
+                dropped.add(k)
+            elif v is not None:
+                data.append((k, _s(v)))
+        elif kind == _K_TASK:
+            if _is_num(v):
+                sv["Task"] = _s(v)
+                dropped.add(k)
+            elif v is not None:
+                data.append((k, _s(v)))
+        elif kind == _K_OPVAL:
+            sv["Opcode"] = _s(v)
+        elif kind == _K_OPCODE:
+            if _is_num(v):
+                opcode = _s(v)
+                dropped.add(k)
+            elif nx or has_opval:
+                dropped.add(k)
+            elif v is not None:
+                data.append((k, _s(v)))
+        elif kind == _K_EVENTCODE:
+            if "EventID" not in d:
+                sv["EventID"] = _s(v)
+            elif v is not None:
+                data.append((k, _s(v)))
+        elif kind == _K_COMPUTER:
+            if "Hostname" not in d:
+                sv["Computer"] = _s(v)
+            elif v is not None:
+                data.append((k, _s(v)))
+    if opcode is not None and "Opcode" not in sv:
+        sv["Opcode"] = opcode
+    if "Level" not in sv and level_name.__class__ is str:
+        lv = _NX_EVENT_TYPES.get(level_name.upper())
+        if lv is not None:
+            sv["Level"] = lv
+    # Time: NXLog's EventTime (zone recovered), else TimeCreated / @timestamp.
     st = None
-    et_ = get("EventTime")
-    if et_.__class__ is str:
-        off = _nx_offset(d) if logstash else 0.0
+    et = d.get("EventTime")
+    if et.__class__ is str:
+        off = _nx_offset(d, nx_cache) if logstash else 0.0
         if off:
-            t = parse_time(et_)
+            t = parse_time(et)
             st = format_system_time(t + off) if t is not None else None
         else:
-            st = time_to_system_time(et_)
+            st = time_to_system_time(et)
     if st is None:
         for k in ("TimeCreated", "SystemTime", "@timestamp"):
-            v = get(k)
+            v = d.get(k)
             if v.__class__ is str:
                 st = time_to_system_time(v)
                 if st is not None:
                     break
     if st is not None:
         sv["SystemTime"] = st
-    # EventData: everything else, in record order.
-    data: list[tuple[str, str]] = []
-    dropped: dict[str, Any] = {}
-    opcode_is_meta = nx or "OpcodeValue" in d or _is_num(get("Opcode"))
-    for k, v in d.items():
-        if k in _FLAT_DROP:
-            dropped[k] = v
-            continue
-        if (logstash and k in _LOGSTASH) or (nx and k in _NX_ONLY):
-            dropped[k] = v
-            continue
-        if k == "EventType" and nx_type:
-            dropped[k] = v
-            continue
-        if k == "Level" and _is_num(v):
-            continue
-        if k in ("Version", "ProcessID", "ThreadID") and v.__class__ is int:
-            dropped[k] = v
-            continue
-        if k == "Task" and _is_num(v):
-            dropped[k] = v
-            continue
-        if k == "Opcode" and opcode_is_meta:
-            dropped[k] = v
-            continue
-        if k == "EventCode" and "EventID" not in d:
-            continue
-        if k == "Computer" and "Hostname" not in d:
-            continue
-        s = _s(v)
-        if s is not None:
-            data.append((k, norm_guid(s)))
-    message = get("Message")
-    if chan == SYSMON_CHANNEL and message.__class__ is str:
-        data = _sysmon_reorder(data, message, dropped)
+    if sv.get("Channel") == SYSMON_CHANNEL:
+        message = d.get("Message")
+        if message.__class__ is str:
+            data = _sysmon_reorder(data, message, dropped)
     return sv, data, None
 
 
@@ -612,17 +691,19 @@ def _is_event(d: dict[str, Any]) -> bool:
     )
 
 
-def record_to_event(d: dict[str, Any], ctx: Context, where: str) -> dict[str, Any]:
+def record_to_event(
+    d: dict[str, Any], ctx: Context, where: str, nx_cache: dict[Any, float] | None = None
+) -> dict[str, Any]:
     """The event dict of one JSON record (raises KeyError/TypeError on broken shapes)."""
-    if isinstance(d.get("Event"), dict):
-        sv, data, ud = evtxjson_parts(d)
-    elif "event_data" in d or "log_name" in d or isinstance(d.get("winlog"), dict):
+    if "event_data" in d or "log_name" in d or isinstance(d.get("winlog"), dict):
         sv, data, ud = beat_parts(d)
+    elif isinstance(d.get("Event"), dict):
+        sv, data, ud = evtxjson_parts(d)
     else:
-        sv, data, ud = flat_parts(d)
+        sv, data, ud = flat_parts(d, nx_cache)
         _fill_known(sv, None)
-    raw = render_event(sv, data, ud)
-    return xml_event(raw, ctx, where)
+    raw, fields = build_event(sv, data, ud)
+    return xml_event(raw, ctx, where, fields)
 
 
 def read(stream: BinaryIO, ctx: Context) -> Iterator[dict[str, Any]]:
@@ -630,6 +711,7 @@ def read(stream: BinaryIO, ctx: Context) -> Iterator[dict[str, Any]]:
     counts = ctx.pending_formats
     loads = orjson.loads
     first = True
+    nx_cache: dict[Any, float] = {}
     lines = iter_lines(stream, ctx)
     for n, line, _eol in lines:
         s = line.strip()
@@ -654,7 +736,7 @@ def read(stream: BinaryIO, ctx: Context) -> Iterator[dict[str, Any]]:
                 ctx.error(f"line {n}", "JSON record without EventID: not a Windows event", REASON_NOT_EVENT)
                 continue
             try:
-                ev = record_to_event(d, ctx, f"line {n}")
+                ev = record_to_event(d, ctx, f"line {n}", nx_cache)
             except Exception as exc:  # a malformed record must not stop the file
                 ctx.error(f"line {n}", f"unreadable record ({type(exc).__name__}: {exc})", REASON_NOT_EVENT)
                 continue

@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import time
 from typing import Any
 
 XMLNS = "http://schemas.microsoft.com/win/2004/08/events/event"
@@ -84,7 +85,6 @@ DATA_RE = re.compile(r"<(?:\w+)\sName='([^>]*)'/?>([^<]*)(?:</\1>)?", _A)
 #: DATA_RE without its optional trailing ``(?:</\1>)?``: same captures, faster.
 DATA_FAST_RE = re.compile(r"<\w+\sName='([^>]*)'/?>([^<]*)", _A)
 EID2_RE = re.compile(r"<EventID.*?>(.+?)</EventID>", _A)
-UTCTIME_RE = re.compile(r"<Data Name='UtcTime'>([^<]*)<")
 
 _SIMPLE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*", _A)
 _BAD_KEY_CHARS = re.compile(r"[^A-Za-z0-9_]", _A)
@@ -295,6 +295,7 @@ def first(value: Any) -> Any:
 
 # -- time ------------------------------------------------------------------------------
 _DAY_CACHE: dict[str, int] = {}
+_MIN_CACHE: dict[str, int] = {}
 
 
 def _day_epoch(day: str) -> int | None:
@@ -314,60 +315,84 @@ def _day_epoch(day: str) -> int | None:
     return got
 
 
+def _minute_epoch(s: str) -> int | None:
+    """Epoch of ``YYYY-MM-DD[T ]HH:MM`` (the first 16 characters of `s`), cached."""
+    key = s[:16]
+    got = _MIN_CACHE.get(key)
+    if got is None:
+        if len(key) != 16 or key[10] not in "T " or key[13] != ":":
+            return None
+        base = _day_epoch(key[:10])
+        if base is None:
+            return None
+        hh, mm = key[11:13], key[14:16]
+        if not (hh.isdigit() and mm.isdigit()) or int(hh) > 23 or int(mm) > 59:
+            return None
+        got = base + int(hh) * 3600 + int(mm) * 60
+        if len(_MIN_CACHE) >= 200_000:
+            _MIN_CACHE.clear()
+        _MIN_CACHE[key] = got
+    return got
+
+
 def parse_time(s: str | None) -> float | None:
     """Epoch seconds of ``YYYY-MM-DD[T ]HH:MM:SS[.fraction][Z|±HH:MM| UTC]``; None if bad.
 
     A value without a zone is taken as UTC. The result depends only on the digits, so
     ``.6530842`` and ``.653084200`` give the same float.
     """
-    if not s or len(s) < 19:
+    if s.__class__ is not str or len(s) < 19:
         return None
-    s = s.strip().strip("'\"")
-    if len(s) < 19 or s[10] not in "T " or s[13] != ":" or s[16] != ":":
+    if s[0] in " '\"" or s[-1] in " '\"":
+        s = s.strip().strip("'\"")
+        if len(s) < 19:
+            return None
+    base = _minute_epoch(s)
+    sec = s[17:19]
+    if base is None or s[16] != ":" or not sec.isdigit() or sec > "60":
         return None
-    base = _day_epoch(s[:10])
-    if base is None:
-        return None
-    try:
-        h, mi, sec = int(s[11:13]), int(s[14:16]), int(s[17:19])
-    except ValueError:
-        return None
-    if h > 23 or mi > 59 or sec > 60:
-        return None
-    t = float(base + h * 3600 + mi * 60 + sec)
     rest = s[19:]
-    if rest.startswith((".", ",")):
+    if not rest:
+        return float(base + int(sec))
+    if rest[-1] in "Zz":
+        rest = rest[:-1]
+    if not rest:
+        return float(base + int(sec))
+    if rest[0] == "." and rest[1:].isdigit():
+        return base + int(sec) + float("0" + rest)
+    # Slow path: a comma, a zone name or a UTC offset.
+    frac = 0.0
+    if rest[0] in ".,":
         i = 1
         while i < len(rest) and rest[i].isdigit():
             i += 1
-        digits = rest[1:i]
+        if i > 1:
+            frac = float("0." + rest[1:i])
         rest = rest[i:]
-        if digits:
-            t += int(digits) / 10 ** len(digits)
     rest = rest.strip()
-    if rest in ("", "Z", "UTC", "z"):
+    t = base + int(sec) + frac
+    if rest in ("", "Z", "z", "UTC"):
         return t
-    if len(rest) in (5, 6) and rest[0] in "+-":
-        try:
-            oh, om = int(rest[1:3]), int(rest[-2:])
-        except ValueError:
-            return None
-        off = oh * 3600 + om * 60
+    if len(rest) in (5, 6) and rest[0] in "+-" and rest[1:3].isdigit() and rest[-2:].isdigit():
+        off = int(rest[1:3]) * 3600 + int(rest[-2:]) * 60
         return t - off if rest[0] == "+" else t + off
     return None
 
 
-def event_time(fields: dict[str, Any], raw: str) -> float | None:
+def event_time(fields: dict[str, Any]) -> float | None:
     """``_time`` of an XML event: Sysmon UtcTime, else TimeCreated SystemTime."""
-    if first(fields.get("Channel")) == SYSMON_CHANNEL:
-        m = UTCTIME_RE.search(raw)
-        if m:
-            t = parse_time(m.group(1))
+    chan = fields.get("Channel")
+    if chan.__class__ is list:
+        chan = chan[0]
+    if chan == SYSMON_CHANNEL:
+        ut = fields.get("UtcTime")
+        if ut is not None:
+            t = parse_time(ut[0] if ut.__class__ is list else ut)
             if t is not None:
                 return t
     st = fields.get("SystemTime")
     if st is not None:
-        return parse_time(first(st))
+        return parse_time(st[0] if st.__class__ is list else st)
     return None
 
 
@@ -385,7 +410,10 @@ def xml_escape(v: str) -> str:
 
 def attr_escape(v: str) -> str:
     """Escape a single-quoted attribute value."""
-    return xml_escape(v).replace("'", "&apos;")
+    v = xml_escape(v)
+    if "'" in v:
+        v = v.replace("'", "&apos;")
+    return v
 
 
 _GUID_BRACED = re.compile(
@@ -407,7 +435,7 @@ def norm_guid(v: str, braced_upper: bool = True) -> str:
     """
     n = len(v)
     if n == 38:
-        if braced_upper and v[0] == "{" and _GUID_BRACED.fullmatch(v):
+        if braced_upper and v[0] == "{" and v[37] == "}" and _GUID_BRACED.fullmatch(v):
             return v.upper()
     elif n == 36 and v[8] == "-" and _GUID_BARE_UPPER.fullmatch(v):
         return "{" + v + "}"
@@ -431,30 +459,95 @@ SYSTEM_LAYOUT = (
     ("Computer", ()),
     ("Security", ("UserID",)),
 )
+_TEXT_TAGS = ("EventID", "Version", "Level", "Task", "Opcode", "Keywords", "EventRecordID")
+_ALWAYS = ("Correlation", "Security")
 
 
-def render_system(sysvals: dict[str, str]) -> str:
-    """The ``<System>`` block, Windows style, from raw (unescaped) values.
+def build_event(
+    sysvals: dict[str, str],
+    data: list[tuple[str | None, str]] | None,
+    userdata_xml: str | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """Render an event Windows-style from raw values and extract its fields directly.
+
+    Returns ``(raw, fields)`` with ``fields == extract_fields(raw)`` (the tests check
+    this on every real event): the rendering and the add-on's regexes are mirrored
+    here so JSON records need no second pass over their text.
 
     `sysvals` keys: element names for element text (``EventID``, ``Level``...) and
-    attribute names for attributes (``Name``, ``Guid``, ``SystemTime``, ``ProcessID``...).
-    Elements with neither text nor attributes are written only when Windows always
-    writes them (``Correlation``, ``Security``).
+    attribute names for attributes (``Name``, ``Guid``, ``SystemTime``,
+    ``ProcessID``...); values are unescaped. Elements with neither text nor attributes
+    are written only when Windows always writes them (``Correlation``, ``Security``).
     """
-    out = ["<System>"]
-    for tag, attrs in SYSTEM_LAYOUT:
-        a = "".join(
-            f" {name}='{attr_escape(sysvals[name])}'"
-            for name in attrs
-            if sysvals.get(name) not in (None, "")
-        )
-        text = sysvals.get(tag) if tag not in ("Provider", "TimeCreated", "Execution") else None
-        if text not in (None, ""):
-            out.append(f"<{tag}{a}>{xml_escape(text)}</{tag}>")
-        elif a or tag in ("Correlation", "Security"):
+    kv: list[tuple[str, str]] = []
+    attrs: list[tuple[str, str]] = []
+    out = []
+    g = sysvals.get
+    for tag, names in SYSTEM_LAYOUT:
+        a = ""
+        if names:
+            for name in names:
+                v = g(name)
+                if v:
+                    v = attr_escape(v)
+                    a += f" {name}='{v}'"
+                    attrs.append((name, f"'{v}'"))
+        text = g(tag) if tag not in ("Provider", "TimeCreated", "Execution", "Security", "Correlation") else None
+        if text:
+            text = xml_escape(text)
+            out.append(f"<{tag}{a}>{text}</{tag}>")
+            if not a:
+                kv.append((tag, text))
+        elif a or tag in _ALWAYS:
             out.append(f"<{tag}{a}/>")
-    out.append("</System>")
-    return "".join(out)
+    sysx = "".join(out)
+    fields: dict[str, Any] = {"System_Props_Xml": sysx}
+    _add_pairs(fields, kv)
+    _add_pairs(fields, attrs)
+    parts = [EVENT_OPEN, "<System>", sysx, "</System>"]
+    if data is not None:
+        pairs = []
+        body = []
+        for name, value in data:
+            v = xml_escape(value) if value else ""
+            if name is None:
+                body.append(f"<Data>{v}</Data>")
+            else:
+                n = attr_escape(name)
+                body.append(f"<Data Name='{n}'>{v}</Data>")
+                pairs.append((n, v))
+        edx = "".join(body)
+        fields["EventData_Xml"] = edx
+        _add_pairs(fields, pairs)
+        parts += ("<EventData>", edx, "</EventData>")
+    if userdata_xml is not None:
+        parts += ("<UserData>", userdata_xml, "</UserData>")
+    parts.append("</Event>")
+    raw = "".join(parts)
+    if userdata_xml is not None:
+        return raw, extract_fields(raw)
+    eid = g("EventID")
+    derive(fields, xml_escape(eid) if eid else None)
+    return raw, fields
+
+
+def derive(fields: dict[str, Any], event_id_text: str | None) -> None:
+    """``EventCode``, ``RecordNumber``, ``Sub_Status`` (the add-on's REPORTs without
+    MV_ADD: an existing field wins). `event_id_text` is the ``<EventID>`` text, for an
+    EventID element with attributes that ``system_props_xml_kv`` does not extract."""
+    if "EventCode" not in fields:
+        eid = fields.get("EventID")
+        if eid is not None:
+            fields["EventCode"] = eid[0] if eid.__class__ is list else eid
+        elif event_id_text:
+            fields["EventCode"] = event_id_text
+    if "RecordNumber" not in fields:
+        rid = fields.get("EventRecordID")
+        if rid is not None:
+            fields["RecordNumber"] = rid[0] if rid.__class__ is list else rid
+    if "SubStatus" in fields and "Sub_Status" not in fields:
+        sub = fields["SubStatus"]
+        fields["Sub_Status"] = sub[0] if sub.__class__ is list else sub
 
 
 def render_event(
@@ -463,32 +556,25 @@ def render_event(
     userdata_xml: str | None = None,
 ) -> str:
     """A whole event, one line, from raw values (escaped here)."""
-    parts = [EVENT_OPEN, render_system(sysvals)]
-    if data is not None:
-        parts.append("<EventData>")
-        for name, value in data:
-            v = xml_escape(value) if value else ""
-            if name is None:
-                parts.append(f"<Data>{v}</Data>")
-            else:
-                parts.append(f"<Data Name='{attr_escape(name)}'>{v}</Data>")
-        parts.append("</EventData>")
-    if userdata_xml is not None:
-        parts.append(f"<UserData>{userdata_xml}</UserData>")
-    parts.append("</Event>")
-    return "".join(parts)
+    return build_event(sysvals, data, userdata_xml)[0]
+
+
+_ST_CACHE: dict[int, str] = {}
 
 
 def format_system_time(epoch: float) -> str:
     """``YYYY-MM-DDTHH:MM:SS.fffffff00Z`` (the nine digits the Universal Forwarder writes)."""
-    import datetime as _dt
-
     whole = int(epoch // 1)
     ticks = round((epoch - whole) * 1e7)
     if ticks >= 10_000_000:
         whole, ticks = whole + 1, 0
-    d = _dt.datetime.fromtimestamp(whole, _dt.UTC)
-    return d.strftime("%Y-%m-%dT%H:%M:%S") + f".{ticks:07d}00Z"
+    head = _ST_CACHE.get(whole)
+    if head is None:
+        head = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+        if len(_ST_CACHE) >= 100_000:
+            _ST_CACHE.clear()
+        _ST_CACHE[whole] = head
+    return f"{head}.{ticks:07d}00Z"
 
 
 def time_to_system_time(s: str) -> str | None:
