@@ -97,11 +97,16 @@ def to_str(t: Typed) -> exp.Expression:
     return t.sql
 
 
+def null_bool() -> exp.Expression:
+    """A boolean null: Spark rejects an untyped NULL as a CASE/WHERE condition."""
+    return exp.Cast(this=exp.Null(), to=exp.DataType.build("BOOLEAN"))
+
+
 def to_bool(t: Typed, what: str = "condition") -> exp.Expression:
     if t.kind == BOOL:
         return t.sql
     if t.kind == NULL:
-        return exp.Null()
+        return null_bool()
     raise CompileError(f"{what} must be a boolean expression, not a {t.kind} value")
 
 
@@ -148,7 +153,7 @@ def compare(op: str, a: Typed, b: Typed) -> Typed:
             return compare(op, other, vt).sql if flip else compare(op, vt, other).sql
         return Typed(mv_any(lst.sql, pred), BOOL)
     if a.kind == NULL or b.kind == NULL:
-        return Typed(exp.Null(), BOOL)
+        return Typed(null_bool(), BOOL)
     cls = _OPS[op]
     if a.kind == BOOL or b.kind == BOOL:
         if a.kind == BOOL and b.kind == BOOL and op in ("=", "!="):
