@@ -244,10 +244,13 @@ def later_field_names(text: str, start: int) -> list[str]:
     Commands that name their output fields from the data (spath without a path,
     xmlkv, fromjson) extract these: every field a later command refers to by name.
     Each command's text is read both as search words and as eval tokens (where
-    `'quoted names'` are fields); text that does not tokenize is skipped.
+    `'quoted names'` are fields); text that does not tokenize is skipped. A wildcard
+    name with one `*` (`rename RuleAndFileData.* as *`) adds, for every plain name `n`
+    found, the name with `n` in place of the `*` (`RuleAndFileData.PolicyName`).
     """
     out: list[str] = []
     seen: set[str] = set()
+    patterns: list[str] = []
     for s, e in _segments(text, start):
         for mode in ("search", "eval"):
             try:
@@ -258,6 +261,9 @@ def later_field_names(text: str, start: int) -> list[str]:
                 if t.type not in (WORD, QNAME):
                     continue
                 v = t.value
+                if v.count("*") == 1 and v != "*" and "=" not in v and v not in patterns:
+                    patterns.append(v)
+                    continue
                 if not v or v in seen or "=" in v or "*" in v or v.startswith(("-", "+", "$", "`")):
                     continue
                 if t.type == WORD and ("'" in v or '"' in v):
@@ -266,6 +272,14 @@ def later_field_names(text: str, start: int) -> list[str]:
                     continue
                 seen.add(v)
                 out.append(v)
+    plain = list(out)
+    for pat in patterns:
+        head, tail = pat.split("*")
+        for n in plain:
+            full = f"{head}{n}{tail}"
+            if full not in seen:
+                seen.add(full)
+                out.append(full)
     return out
 
 

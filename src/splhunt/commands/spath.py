@@ -11,19 +11,26 @@ Splunk Search Reference, spath:
   command uses is there, but `table *` style output does not list the others. In
   this mode a JSON object or array of objects gives no field (Splunk names their
   members instead), and an extracted value replaces an existing field's value.
-See `splhunt.functions.jsonfuncs` for the path syntax; XML input gives no values.
+See `splhunt.functions.jsonfuncs` for the path syntax.
+
+XML input (text that is not JSON): a path `A.B.C` names nested elements, the root
+element first (`RuleAndFileData.PolicyName`); the text of the first such element is
+the value. Attributes (`{@attr}`) and repeated elements (`{}` on XML) are not read.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+from sqlglot import exp
 
 from splhunt.commands import command
 from splhunt.commands._shared import later_field_names
-from splhunt.commands.rex import keep_old
+from splhunt.commands.rex import extract_one, keep_old, nonempty
 from splhunt.compile.compiler import Ctx
 from splhunt.compile.expr import Typed, to_str
-from splhunt.compile.stage import Stage
+from splhunt.compile.stage import STR, Stage
 from splhunt.functions.jsonfuncs import json_path_value, spath_steps
 from splhunt.spl import ast as A
 from splhunt.spl.parser import CommandParser
@@ -42,6 +49,30 @@ def auto_candidates(names: list[str], exclude: set[str]) -> tuple[str, ...]:
             continue
         out.append(n)
     return tuple(out)
+
+
+_XML_NAME = re.compile(r"[A-Za-z_][\w-]*")
+
+
+def xml_path_value(ctx: Ctx, s: exp.Expression, path: str) -> exp.Expression | None:
+    """The text of the first element at `A.B.C` in XML text, or None for paths XML lacks."""
+    steps = path.split(".")
+    if not all(_XML_NAME.fullmatch(x) for x in steps):
+        return None
+    opens = ".*?".join(f"<{x}(?:\\s[^>]*)?>" for x in steps)
+    pat = f"(?s){opens}([^<]*)</{steps[-1]}>"
+    return nonempty(extract_one(ctx, s, pat, 1))
+
+
+def with_xml(ctx: Ctx, s: exp.Expression, path: str, v: Typed) -> Typed:
+    """The JSON value, or for text that starts like XML the XML element's text."""
+    if v.kind != STR:
+        return v
+    x = xml_path_value(ctx, s, path)
+    if x is None:
+        return v
+    looks_xml = exp.Like(this=exp.Trim(this=s.copy()), expression=exp.Literal.string("<%"))
+    return Typed(exp.Case(ifs=[exp.If(this=looks_xml, true=x)], default=v.sql), STR)
 
 
 @command("spath")
@@ -79,11 +110,11 @@ class Spath(A.Command):
         new: list[tuple[str, Typed]] = []
         if self.path is not None:
             out = self.output or self.path
-            v = json_path_value(ctx, s, self.path)
+            v = with_xml(ctx, s, self.path, json_path_value(ctx, s, self.path))
             new.append((out, keep_old(v.sql, v.kind, ctx.field(out))))
         else:
             for name in self.candidates:
-                v = json_path_value(ctx, s, name, scalars_only=True)
+                v = with_xml(ctx, s, name, json_path_value(ctx, s, name, scalars_only=True))
                 new.append((name, keep_old(v.sql, v.kind, ctx.field(name))))
         if not new:
             return stage
