@@ -29,7 +29,8 @@ from splhunt.commands import command
 from splhunt.commands._shared import regex_groups
 from splhunt.compile.compiler import Ctx
 from splhunt.compile.expr import Typed, num_to_str, to_str
-from splhunt.compile.regex import python_pattern, re2_pattern
+from splhunt.compile.regex import engine_pattern as compile_engine_pattern
+from splhunt.compile.regex import python_pattern
 from splhunt.compile.stage import MV, NULL, NUM, STR, Stage
 from splhunt.errors import SplUnsupportedError
 from splhunt.spl import ast as A
@@ -41,9 +42,7 @@ REX_OPTIONS = {"field": "", "max_match": "", "offset_field": "", "mode": ""}
 
 def engine_pattern(ctx: Ctx, pattern: str) -> str | None:
     """The pattern for the engine's native regex functions, or None (needs the fallback)."""
-    if ctx.caps.re2_only:
-        return re2_pattern(pattern)
-    return re.sub(r"\(\?P<", "(?<", pattern)
+    return compile_engine_pattern(pattern, ctx.caps)
 
 
 def extract_one(ctx: Ctx, s: exp.Expression, pattern: str, group: int) -> exp.Expression:

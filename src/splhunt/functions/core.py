@@ -18,7 +18,7 @@ from splhunt.compile.expr import (
     to_num,
     to_str,
 )
-from splhunt.compile.regex import python_pattern, re2_pattern
+from splhunt.compile.regex import engine_pattern, python_pattern
 from splhunt.compile.stage import BOOL, MV, NULL, NUM, STR
 from splhunt.compile.timefmt import format_time, parse_time
 from splhunt.errors import CompileError, SplUnsupportedError
@@ -197,17 +197,21 @@ def _literal_str(t: Typed, fn: str) -> str:
     return str(t.sql.this)
 
 
+def _no_regex(ctx: Ctx, pattern: str) -> SplUnsupportedError:
+    kind = "RE2" if ctx.caps.re2_only else "Java"
+    return SplUnsupportedError(f"regex {pattern!r} on this engine", f"{kind} regexes cannot run it")
+
+
 def regex_replace(ctx: Ctx, s: exp.Expression, pattern: str, repl: str) -> exp.Expression:
     """Replace every match of a PCRE `pattern` (Splunk replace() semantics)."""
-    p2 = re2_pattern(pattern)
-    if ctx.caps.re2_only and p2 is None:
+    pat = engine_pattern(pattern, ctx.caps)
+    if pat is None:
         if not ctx.caps.pcre_udf:
-            raise SplUnsupportedError(f"regex {pattern!r}", "this engine has no PCRE support")
+            raise _no_regex(ctx, pattern)
         return exp.Anonymous(
             this="splhunt_re_replace",
             expressions=[s, exp.Literal.string(python_pattern(pattern)), exp.Literal.string(repl)],
         )
-    pat = p2 if ctx.caps.re2_only else pattern
     if ctx.caps.replace_backref == "$":
         repl = re.sub(r"\$", r"\\$", repl)
         repl = re.sub(r"\\(\d)", r"$\1", repl)
@@ -216,12 +220,12 @@ def regex_replace(ctx: Ctx, s: exp.Expression, pattern: str, repl: str) -> exp.E
 
 def regex_match(ctx: Ctx, s: exp.Expression, pattern: str) -> exp.Expression:
     """True when a PCRE `pattern` matches somewhere in `s` (Splunk match())."""
-    p2 = re2_pattern(pattern)
-    if ctx.caps.re2_only and p2 is None:
+    pat = engine_pattern(pattern, ctx.caps)
+    if pat is None:
         if not ctx.caps.pcre_udf:
-            raise SplUnsupportedError(f"regex {pattern!r}", "this engine has no PCRE support")
+            raise _no_regex(ctx, pattern)
         return exp.Anonymous(this="splhunt_re_match", expressions=[s, exp.Literal.string(python_pattern(pattern))])
-    return exp.RegexpLike(this=s, expression=exp.Literal.string(p2 if ctx.caps.re2_only else pattern))
+    return exp.RegexpLike(this=s, expression=exp.Literal.string(pat))
 
 
 @function("replace", 3)

@@ -24,7 +24,7 @@ from sqlglot import exp
 
 from splhunt.compile.compiler import Base, Capabilities, Compiler, Ctx
 from splhunt.compile.expr import Typed, compile_expr, to_mv, to_str
-from splhunt.compile.regex import python_pattern, re2_pattern
+from splhunt.compile.regex import engine_pattern, python_pattern
 from splhunt.compile.search import compile_search
 from splhunt.compile.stage import BOOL, MV, NULL, STR, FieldInfo, Stage, allocate, colref, ident
 from splhunt.engines.store import Store
@@ -122,7 +122,9 @@ def _merge_cases(
 def _regex_extract(
     caps: Capabilities, src: exp.Expression, pattern: str, group: int | str, *, all_: bool = False
 ) -> exp.Expression:
-    p2 = re2_pattern(pattern)
+    p2 = engine_pattern(pattern, caps)
+    if p2 is None and not caps.pcre_udf:
+        raise SplhuntError(f"this engine's regexes cannot run {pattern}")
     if p2 is None:
         if all_:
             raise SplhuntError(f"repeat-match extraction needs RE2: {pattern}")
