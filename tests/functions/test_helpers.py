@@ -92,3 +92,11 @@ def test_later_field_names() -> None:
     for want in ("a.b", "user", "c d", "findings{}", "e"):
         assert want in names
     assert "by" not in names and "1" not in names
+
+
+def test_only_group_keeps_one_capturing_group() -> None:
+    from splhunt.commands._shared import only_group
+
+    p = r"(a)(?<x>b)[(](?:c)(?P<y>d)\((e)"
+    assert only_group(p, 2) == r"(?:a)(b)[(](?:c)(?:d)\((?:e)"
+    assert only_group(p, 3) == r"(?:a)(?:b)[(](?:c)(d)\((?:e)"

@@ -286,6 +286,59 @@ def later_field_names(text: str, start: int) -> list[str]:
 # ---------------------------------------------------------------- regex groups
 
 
+def _group_opens(pattern: str) -> list[tuple[int, int]]:
+    """(offset, length of the opener) of every capturing group's `(`, in group order."""
+    out: list[tuple[int, int]] = []
+    i = 0
+    L = len(pattern)
+    while i < L:
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "[":
+            j = i + 1
+            if j < L and pattern[j] == "^":
+                j += 1
+            if j < L and pattern[j] == "]":
+                j += 1
+            while j < L and pattern[j] != "]":
+                if pattern[j] == "\\":
+                    j += 1
+                elif pattern[j] == "[" and j + 1 < L and pattern[j + 1] == ":":
+                    k = pattern.find(":]", j + 2)
+                    if k != -1:
+                        j = k + 1
+                j += 1
+            i = j + 1
+            continue
+        if c == "(":
+            rest = pattern[i + 1 :]
+            m = re.match(r"\?(?:P?<([A-Za-z_]\w*)>|'([A-Za-z_]\w*)')", rest)
+            if m:
+                out.append((i, 1 + m.end()))
+            elif not rest.startswith("?") and not rest.startswith("*"):
+                out.append((i, 1))
+        i += 1
+    return out
+
+
+def only_group(pattern: str, group: int) -> str:
+    """`pattern` with every capturing group but number `group` made non-capturing.
+
+    The kept group becomes group 1 (engines such as DuckDB take group numbers up to 9
+    only). The caller must not use it on patterns with backreferences.
+    """
+    out: list[str] = []
+    last = 0
+    for n, (pos, length) in enumerate(_group_opens(pattern), start=1):
+        out.append(pattern[last:pos])
+        out.append("(" if n == group else "(?:")
+        last = pos + length
+    out.append(pattern[last:])
+    return "".join(out)
+
+
 def regex_groups(pattern: str) -> tuple[dict[str, int], int]:
     """Named groups of a PCRE pattern -> their 1-based group numbers, and the group count."""
     names: dict[str, int] = {}
@@ -326,6 +379,7 @@ def regex_groups(pattern: str) -> tuple[dict[str, int], int]:
 
 
 __all__ = [
+    "only_group",
     "fields_before_options",
     "aliased",
     "cast_kind",

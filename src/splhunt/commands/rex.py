@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from splhunt.commands import command
-from splhunt.commands._shared import regex_groups
+from splhunt.commands._shared import only_group, regex_groups
 from splhunt.compile.compiler import Ctx
 from splhunt.compile.expr import Typed, num_to_str, to_str
 from splhunt.compile.regex import engine_pattern as compile_engine_pattern
@@ -55,6 +55,8 @@ def extract_one(ctx: Ctx, s: exp.Expression, pattern: str, group: int) -> exp.Ex
             this="splhunt_re_extract",
             expressions=[s, exp.Literal.string(python_pattern(pattern)), exp.Literal.number(group)],
         )
+    if group > 1:
+        p, group = only_group(p, group), 1
     return exp.RegexpExtract(this=s, expression=exp.Literal.string(p), group=exp.Literal.number(group))
 
 
@@ -66,6 +68,8 @@ def extract_all(ctx: Ctx, s: exp.Expression, pattern: str, group: int) -> exp.Ex
             f"regex {pattern!r} with several matches",
             "lookaround/backreferences run only through the single-match fallback; use max_match=1",
         )
+    if group > 1:
+        p, group = only_group(p, group), 1
     return exp.RegexpExtractAll(this=s, expression=exp.Literal.string(p), group=exp.Literal.number(group))
 
 
