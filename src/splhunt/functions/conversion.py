@@ -154,3 +154,90 @@ def _exact(a: list[Typed], ctx: Ctx, call: A.Call) -> Typed:
 @function("sigfig", 1)
 def _sigfig(a: list[Typed], ctx: Ctx, call: A.Call) -> Typed:
     raise SplUnsupportedError("eval function sigfig()", "it tracks the precision of each operand")
+
+
+# ---------------------------------------------------------------- tostring/tonumber forms
+# core.py registers tostring()/tonumber() and refuses their second argument; these
+# builders implement it and are meant to be called from there (see the module report).
+
+
+def tostring_format(t: Typed, fmt: str, dialect: str = "duckdb") -> Typed:
+    """tostring(X, "hex"|"commas"|"duration") (Splunk Search Reference, tostring):
+
+    - hex: the integer part in hexadecimal, upper case, with `0x` (15 -> "0xF");
+    - commas: thousands separators; a number with decimals is rounded to two
+      (12345.6789 -> "12,345.68", 1234567 -> "1,234,567");
+    - duration: seconds as `HH:MM:SS`, with `D+` in front past a day (615 -> "00:10:15",
+      90061 -> "1+01:01:01").
+    A value that is not a number gives null.
+    """
+    n = as_number(t)
+    f = fmt.lower()
+    big = exp.DataType.build("BIGINT")
+    if f == "hex":
+        h = exp.Hex(this=exp.Cast(this=exp.Floor(this=n), to=big))
+        return Typed(exp.DPipe(this=exp.Literal.string("0x"), expression=h, safe=False), STR)
+    if f == "commas":
+        is_int = exp.EQ(this=n, expression=exp.Floor(this=n))
+        if dialect == "duckdb":
+            as_int = exp.Anonymous(this="format", expressions=[exp.Literal.string("{:,}"), exp.Cast(this=n, to=big)])
+            as_dec = exp.Anonymous(this="format", expressions=[exp.Literal.string("{:,.2f}"), n.copy()])
+        else:
+            as_int = exp.Anonymous(this="format_number", expressions=[exp.Cast(this=n, to=big), exp.Literal.number(0)])
+            as_dec = exp.Anonymous(this="format_number", expressions=[n.copy(), exp.Literal.number(2)])
+        return Typed(exp.Case(ifs=[exp.If(this=is_int, true=as_int)], default=as_dec), STR)
+    if f == "duration":
+        secs = exp.Cast(this=exp.Floor(this=n), to=big)
+
+        def part(div: int, mod: int | None) -> exp.Expression:
+            q: exp.Expression = exp.IntDiv(this=secs.copy(), expression=exp.Literal.number(div))
+            if mod:
+                q = exp.Mod(this=exp.Paren(this=q), expression=exp.Literal.number(mod))
+            return exp.Pad(
+                this=exp.Cast(this=q, to=exp.DataType.build("VARCHAR")),
+                expression=exp.Literal.number(2),
+                fill_pattern=exp.Literal.string("0"),
+                is_left=True,
+            )
+
+        hms = exp.DPipe(
+            this=exp.DPipe(
+                this=exp.DPipe(this=exp.DPipe(this=part(3600, 24), expression=exp.Literal.string(":"), safe=False),
+                               expression=part(60, 60), safe=False),
+                expression=exp.Literal.string(":"), safe=False,
+            ),
+            expression=part(1, 60),
+            safe=False,
+        )
+        days = exp.IntDiv(this=secs.copy(), expression=exp.Literal.number(86400))
+        with_days = exp.DPipe(
+            this=exp.DPipe(this=exp.Cast(this=days, to=exp.DataType.build("VARCHAR")), expression=exp.Literal.string("+"), safe=False),
+            expression=hms.copy(),
+            safe=False,
+        )
+        return Typed(
+            exp.Case(ifs=[exp.If(this=exp.GTE(this=secs.copy(), expression=exp.Literal.number(86400)), true=with_days)], default=hms),
+            STR,
+        )
+    raise SplUnsupportedError(f'tostring() format "{fmt}"', 'use "hex", "commas" or "duration"')
+
+
+def tonumber_base(t: Typed, base: int) -> Typed:
+    """tonumber(X, base) for bases 2, 10 and 16 (DuckDB reads 0b/0x prefixed text).
+
+    Text that is not a number in that base gives null; a 0x/0b prefix already present
+    is accepted.
+    """
+    s = exp.Lower(this=exp.Trim(this=to_str(t)))
+    if base == 10:
+        return Typed(as_number(t), NUM)
+    prefix = {16: "0x", 2: "0b"}.get(base)
+    if prefix is None:
+        raise SplUnsupportedError(f"tonumber() base {base}", "bases 2, 10 and 16 are supported")
+    bare = exp.Case(
+        ifs=[exp.If(this=exp.Like(this=s, expression=exp.Literal.string(prefix + "%")),
+                    true=exp.Substring(this=s.copy(), start=exp.Literal.number(3)))],
+        default=s.copy(),
+    )
+    text = exp.DPipe(this=exp.Literal.string(prefix), expression=bare, safe=False)
+    return Typed(exp.Cast(this=exp.TryCast(this=text, to=exp.DataType.build("BIGINT")), to=exp.DataType.build("DOUBLE")), NUM)
