@@ -81,7 +81,8 @@ def json_path_value(ctx: Ctx, s: exp.Expression, path: str, *, scalars_only: boo
             default=val,
         )
         return Typed(json_guard(ctx, s, val), MV)
-    if scalars_only:
+    if scalars_only and ctx.caps.dialect == "duckdb":
+        # (other engines: objects and arrays stay as their JSON text)
         jt = exp.Anonymous(this="json_type", expressions=[s, jp.copy()])
         val = exp.Case(
             ifs=[exp.If(this=exp.In(this=jt, expressions=[exp.Literal.string("OBJECT"), exp.Literal.string("ARRAY")]), true=exp.Null())],
