@@ -139,6 +139,9 @@ class Compiler:
 
     def project(self, stage: Stage, keep: list[str]) -> Stage:
         """Keep only `keep` fields, in that order (the hidden result order goes along)."""
+        if ORDER not in stage.fields and "_time" in stage.fields and "_time" not in keep:
+            # dropping _time would lose the newest-first order: pin it first
+            stage = self._pin_order(stage)
         keep = [f for f in keep if f != ORDER] + ([ORDER] if ORDER in stage.fields else [])
         fields = {f: stage.fields[f] for f in keep if f in stage.fields}
         sel = self.select_from(stage).select(*[colref(fi.col) for fi in fields.values()] or [exp.Null()])
@@ -171,6 +174,15 @@ class Compiler:
         for name, q in self.ctes:
             final = final.with_(ident(name), as_=q)
         return Plan(final, visible)
+
+    def _pin_order(self, stage: Stage) -> Stage:
+        """The stage plus the hidden `__ord` field numbering its current result order."""
+        order = self.ordering(stage)
+        taken = {fi.col.lower() for fi in stage.fields.values()}
+        ocol = allocate(ORDER, taken)
+        win = exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=order) if order else None)
+        sel = self.select_from(stage).select(exp.Star(), exp.alias_(win, ident(ocol)))
+        return self.push(sel, {**stage.fields, ORDER: FieldInfo(ocol, "num")})
 
     @staticmethod
     def ordering(stage: Stage) -> list[exp.Ordered]:

@@ -145,7 +145,9 @@ def _len(a: list[Typed], ctx: Ctx, call: A.Call) -> Typed:
 def _tostring(a: list[Typed], ctx: Ctx, call: A.Call) -> Typed:
     """tostring(x[, "hex"|"commas"|"duration"]): text form of a value."""
     if len(a) == 2:
-        raise SplUnsupportedError("tostring() format argument", "not implemented yet")
+        from splhunt.functions.conversion import tostring_format
+
+        return tostring_format(a[0], _literal_str(a[1], "tostring"), ctx.caps.dialect)
     if a[0].kind == BOOL:
         return Typed(to_str(a[0]), STR)
     return Typed(to_str(a[0]), STR)
@@ -155,7 +157,12 @@ def _tostring(a: list[Typed], ctx: Ctx, call: A.Call) -> Typed:
 def _tonumber(a: list[Typed], ctx: Ctx, call: A.Call) -> Typed:
     """tonumber(x[, base]): a number, or null when x does not parse."""
     if len(a) == 2:
-        raise SplUnsupportedError("tonumber() base argument", "not implemented yet")
+        from splhunt.functions.conversion import tonumber_base
+
+        base = a[1].sql.this if a[1].literal else None
+        if base is None:
+            raise SplUnsupportedError("tonumber() with a non-literal base")
+        return tonumber_base(a[0], int(float(base)))
     return Typed(to_num(a[0]), NUM)
 
 
