@@ -306,6 +306,17 @@ _FLAT_KIND.update(
 )
 
 
+_FLAT_KEYS = frozenset(_FLAT_KIND)
+_ALWAYS_META = frozenset({_K_NAME, _K_GUID, _K_EID, _K_CHAN, _K_HOST, _K_KW, _K_REC, _K_ACT, _K_OPVAL})
+#: Order in which metadata keys are looked at (earlier wins where two map to one slot).
+_FLAT_RANK = {k: i for i, k in enumerate(sorted(_FLAT_KIND, key=lambda k: (k != "RecordNumber", k != "ExecutionProcessID", k)))}
+
+
+def _conv(v: Any) -> str:
+    s = _s(v)
+    return norm_guid(s) if len(s) in (36, 38) else s
+
+
 def flat_parts(
     d: dict[str, Any], nx_cache: dict[Any, float] | None = None
 ) -> tuple[dict[str, str], list[tuple[str, str]], str | None]:
@@ -313,27 +324,23 @@ def flat_parts(
     nx = "SourceModuleType" in d or "EventReceivedTime" in d or "SeverityValue" in d or "SourceModuleName" in d
     logstash = "@version" in d or "@timestamp" in d
     sv: dict[str, str] = {}
-    data: list[tuple[str, str]] = []
-    dropped: set[str] = set()
+    excl: set[str] = set()
     kinds = _FLAT_KIND
     level_name = None
     opcode = None
     has_opval = "OpcodeValue" in d
-    for k, v in d.items():
-        kind = kinds.get(k)
-        if kind is None:
-            if v.__class__ is str:
-                if len(v) in (36, 38):
-                    v = norm_guid(v)
-                data.append((k, v))
-            elif v is not None:
-                data.append((k, norm_guid(_s(v))))
-            continue
+    meta = d.keys() & _FLAT_KEYS
+    for k in sorted(meta, key=_FLAT_RANK.__getitem__):
+        v = d[k]
+        kind = kinds[k]
         if kind == _K_DROP:
-            dropped.add(k)
-            if k == "EventTypeOrignal" or k == "EventTypeOriginal":
-                if level_name is None:
-                    level_name = v
+            excl.add(k)
+            if (k == "EventTypeOrignal" or k == "EventTypeOriginal") and level_name is None:
+                level_name = v
+            continue
+        if kind in _ALWAYS_META:
+            excl.add(k)
+        if v is None:
             continue
         if kind == _K_NAME:
             sv["Name"] = _s(v)
@@ -354,74 +361,61 @@ def flat_parts(
         elif kind == _K_PID:
             if k == "ExecutionProcessID":
                 sv["ProcessID"] = _s(v)
+                excl.add(k)
             elif v.__class__ is int:
                 sv.setdefault("ProcessID", _s(v))
-                dropped.add(k)
-            else:
-                data.append((k, norm_guid(_s(v))))
+                excl.add(k)
         elif kind == _K_TID:
             if k == "ExecutionThreadID" or v.__class__ is int:
                 sv["ThreadID"] = _s(v)
-                dropped.add(k)
-            else:
-                data.append((k, _s(v)))
+                excl.add(k)
         elif kind == _K_ACT:
             sv[k] = norm_guid(_s(v))
         elif kind == _K_LOGSTASH:
             if logstash:
-                dropped.add(k)
-            elif v is not None:
-                data.append((k, _s(v)))
+                excl.add(k)
         elif kind == _K_NXONLY:
             if nx:
-                dropped.add(k)
-                if k == "UserID" and v is not None:
+                excl.add(k)
+                if k == "UserID":
                     sv["UserID"] = _s(v)
-            elif v is not None:
-                data.append((k, _s(v)))
         elif kind == _K_ETYPE:
             if v.__class__ is str and v.upper() in _NX_EVENT_TYPES:
-                dropped.add(k)
+                excl.add(k)
                 level_name = v
-            elif v is not None:
-                data.append((k, _s(v)))
         elif kind == _K_LEVEL:
             if _is_num(v):
                 sv["Level"] = _s(v)
-            elif v is not None:
-                data.append((k, _s(v)))
+                excl.add(k)
         elif kind == _K_INTMETA:
             if v.__class__ is int:
                 sv[k] = str(v)
-                dropped.add(k)
-            elif v is not None:
-                data.append((k, _s(v)))
+                excl.add(k)
         elif kind == _K_TASK:
             if _is_num(v):
                 sv["Task"] = _s(v)
-                dropped.add(k)
-            elif v is not None:
-                data.append((k, _s(v)))
+                excl.add(k)
         elif kind == _K_OPVAL:
             sv["Opcode"] = _s(v)
         elif kind == _K_OPCODE:
             if _is_num(v):
                 opcode = _s(v)
-                dropped.add(k)
+                excl.add(k)
             elif nx or has_opval:
-                dropped.add(k)
-            elif v is not None:
-                data.append((k, _s(v)))
+                excl.add(k)
         elif kind == _K_EVENTCODE:
             if "EventID" not in d:
                 sv["EventID"] = _s(v)
-            elif v is not None:
-                data.append((k, _s(v)))
+                excl.add(k)
         elif kind == _K_COMPUTER:
             if "Hostname" not in d:
                 sv["Computer"] = _s(v)
-            elif v is not None:
-                data.append((k, _s(v)))
+                excl.add(k)
+    data = [
+        (k, v if v.__class__ is str and len(v) != 36 and len(v) != 38 else _conv(v))
+        for k, v in d.items()
+        if v is not None and k not in excl
+    ]
     if opcode is not None and "Opcode" not in sv:
         sv["Opcode"] = opcode
     if "Level" not in sv and level_name.__class__ is str:
@@ -450,7 +444,7 @@ def flat_parts(
     if sv.get("Channel") == SYSMON_CHANNEL:
         message = d.get("Message")
         if message.__class__ is str:
-            data = _sysmon_reorder(data, message, dropped)
+            data = _sysmon_reorder(data, message, excl)
     return sv, data, None
 
 

@@ -459,8 +459,10 @@ SYSTEM_LAYOUT = (
     ("Computer", ()),
     ("Security", ("UserID",)),
 )
-_TEXT_TAGS = ("EventID", "Version", "Level", "Task", "Opcode", "Keywords", "EventRecordID")
-_ALWAYS = ("Correlation", "Security")
+#: Characters whose presence means a value needs escaping (attribute values: also ').
+_ESC_CHARS = re.compile(r"[&<>']")
+#: Data names met that need no escaping.
+_SAFE_NAMES: set[str] = set()
 
 
 def build_event(
@@ -479,46 +481,78 @@ def build_event(
     ``ProcessID``...); values are unescaped. Elements with neither text nor attributes
     are written only when Windows always writes them (``Correlation``, ``Security``).
     """
+    g = sysvals.get
+    esc = _ESC_CHARS.search("\x00".join([v for v in sysvals.values() if v])) is not None
+    out = []
     kv: list[tuple[str, str]] = []
     attrs: list[tuple[str, str]] = []
-    out = []
-    g = sysvals.get
-    for tag, names in SYSTEM_LAYOUT:
-        a = ""
-        if names:
-            for name in names:
-                v = g(name)
-                if v:
-                    v = attr_escape(v)
-                    a += f" {name}='{v}'"
-                    attrs.append((name, f"'{v}'"))
-        text = g(tag) if tag not in ("Provider", "TimeCreated", "Execution", "Security", "Correlation") else None
-        if text:
-            text = xml_escape(text)
-            out.append(f"<{tag}{a}>{text}</{tag}>")
+
+    def attr(name: str) -> str:
+        v = g(name)
+        if not v:
+            return ""
+        if esc:
+            v = attr_escape(v)
+        attrs.append((name, f"'{v}'"))
+        return f" {name}='{v}'"
+
+    def text(tag: str, a: str = "") -> None:
+        v = g(tag)
+        if v:
+            if esc:
+                v = xml_escape(v)
+            out.append(f"<{tag}{a}>{v}</{tag}>")
             if not a:
-                kv.append((tag, text))
-        elif a or tag in _ALWAYS:
+                kv.append((tag, v))
+        elif a:
             out.append(f"<{tag}{a}/>")
+
+    a = attr("Name") + attr("Guid") + attr("EventSourceName")
+    if a:
+        out.append(f"<Provider{a}/>")
+    text("EventID", attr("Qualifiers"))
+    for tag in ("Version", "Level", "Task", "Opcode", "Keywords"):
+        if tag in sysvals:
+            text(tag)
+    a = attr("SystemTime")
+    if a:
+        out.append(f"<TimeCreated{a}/>")
+    text("EventRecordID")
+    out.append(f"<Correlation{attr('ActivityID')}{attr('RelatedActivityID')}/>")
+    a = attr("ProcessID") + attr("ThreadID")
+    if a:
+        out.append(f"<Execution{a}/>")
+    text("Channel")
+    text("Computer")
+    out.append(f"<Security{attr('UserID')}/>")
     sysx = "".join(out)
     fields: dict[str, Any] = {"System_Props_Xml": sysx}
     _add_pairs(fields, kv)
     _add_pairs(fields, attrs)
     parts = [EVENT_OPEN, "<System>", sysx, "</System>"]
     if data is not None:
-        pairs = []
-        body = []
-        for name, value in data:
-            v = xml_escape(value) if value else ""
-            if name is None:
-                body.append(f"<Data>{v}</Data>")
-            else:
-                n = attr_escape(name)
-                body.append(f"<Data Name='{n}'>{v}</Data>")
-                pairs.append((n, v))
-        edx = "".join(body)
+        names = [n for n, _ in data]
+        if None in names or not _SAFE_NAMES.issuperset(names) or _ESC_CHARS.search(
+            "\x00".join([v for _, v in data])
+        ):
+            pairs = []
+            body = []
+            for name, value in data:
+                v = xml_escape(value) if value else ""
+                if name is None:
+                    body.append(f"<Data>{v}</Data>")
+                else:
+                    n = attr_escape(name)
+                    body.append(f"<Data Name='{n}'>{v}</Data>")
+                    pairs.append((n, v))
+                    if n == name and len(_SAFE_NAMES) < 100_000:
+                        _SAFE_NAMES.add(n)
+            edx = "".join(body)
+        else:
+            pairs = data  # type: ignore[assignment]
+            edx = "".join([f"<Data Name='{n}'>{v}</Data>" for n, v in data])
         fields["EventData_Xml"] = edx
-        _add_pairs(fields, pairs)
+        _add_pairs(fields, pairs)  # type: ignore[arg-type]
         parts += ("<EventData>", edx, "</EventData>")
     if userdata_xml is not None:
         parts += ("<UserData>", userdata_xml, "</UserData>")
