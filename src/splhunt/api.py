@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from splhunt.compile.compiler import Compiler, Plan
-from splhunt.engines.duckdb import DuckDBEngine
+from splhunt.engines import make_engine
 from splhunt.engines.store import Store
 from splhunt.spl.macros import MacroDef, MacroLibrary
 from splhunt.spl.parser import parse
@@ -38,9 +38,11 @@ class Session:
     """One store + one content library + one engine."""
 
     def __init__(self, store: Store | None = None, content: str | Path | None = None,
-                 *, knowledge: bool = True, now: float | None = None):
+                 *, knowledge: bool = True, now: float | None = None,
+                 engine: str = "duckdb", engine_options: dict[str, Any] | None = None):
         self.store = store or Store()
-        self.engine = DuckDBEngine(self.store)
+        # ingest always writes the DuckDB store; another engine loads from it
+        self.engine = make_engine(engine, self.store, **(engine_options or {}))
         self.content = None
         self.macros = MacroLibrary()
         self.knowledge = knowledge
@@ -49,6 +51,15 @@ class Session:
         self._base_version = -1
         if content is not None:
             self.load_content(content)
+
+    @property
+    def lookups(self) -> Any:
+        """Lookup tables for this session's content and engine (registered on first use)."""
+        from splhunt.engines.lookups import LookupRegistry
+
+        if getattr(self, "_lookups", None) is None or self._lookups.content is not self.content:
+            self._lookups = LookupRegistry(self.engine, self.content)
+        return self._lookups
 
     def load_content(self, path: str | Path) -> None:
         from splhunt.content import load_content
@@ -81,13 +92,13 @@ class Session:
         text = self.macros.expand(spl)
         pipeline = parse(text)
         compiler = Compiler(self.base(), self.engine.caps, content=self.content,
-                            macros=self.macros, now=self.now)
+                            macros=self.macros, now=self.now, lookups=self.lookups)
         return compiler.compile(pipeline)
 
     def search(self, spl: str) -> Result:
         plan = self.plan(spl)
         cols, rows = self.engine.execute(plan)
-        return Result(cols, rows, plan.sql("duckdb"), spl)
+        return Result(cols, rows, plan.sql(self.engine.caps.dialect), spl)
 
     def run_detection(self, detection: Any) -> DetectionRun:
         from splhunt.findings import build_findings

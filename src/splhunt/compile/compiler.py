@@ -67,7 +67,7 @@ class Compiler:
     """Compiles pipelines over a base relation into a CTE chain."""
 
     def __init__(self, base: Base, caps: Capabilities | None = None, *, content: Any = None,
-                 macros: Any = None, now: float | None = None):
+                 macros: Any = None, now: float | None = None, lookups: Any = None):
         self.base = base
         self.caps = caps or Capabilities()
         self.content = content
@@ -75,6 +75,11 @@ class Compiler:
         self.ctes: list[tuple[str, exp.Expression]] = []
         self._n = 0
         self.now = time.time() if now is None else now
+        if lookups is None:
+            from splhunt.engines.lookups import NoLookups
+
+            lookups = NoLookups()
+        self.lookups = lookups
 
     # -- building blocks ---------------------------------------------------------------
     def new_name(self, prefix: str = "s") -> str:

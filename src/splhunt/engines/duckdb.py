@@ -110,6 +110,19 @@ class DuckDBEngine:
         fields = {f: FieldInfo(fc.col, fc.kind) for f, fc in self.store.fields.items()}
         return Base(exp.to_table(exp.to_identifier("events", quoted=True)), fields)
 
+    def register_table(self, name: str, table: pa.Table) -> None:
+        """Create (or replace) table `name` from an Arrow table."""
+        self.con.register("__splhunt_arrow", table)
+        try:
+            self.con.execute(
+                exp.Create(
+                    this=exp.Table(this=exp.to_identifier(name, quoted=True)), kind="TABLE", replace=True,
+                    expression=exp.select("*").from_("__splhunt_arrow"),
+                ).sql("duckdb")
+            )
+        finally:
+            self.con.unregister("__splhunt_arrow")
+
     def materialize(self, base: Base, name: str) -> Base:
         """Run a base relation (with its CTEs) into a table and return a Base over it."""
         query = exp.select(*[exp.column(exp.to_identifier(fi.col, quoted=True)) for fi in base.fields.values()]).from_(base.relation)
