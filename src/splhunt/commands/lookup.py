@@ -102,14 +102,14 @@ class Lookup(A.Command):
             {**stage.fields, "__rid": FieldInfo(rid, NUM)},
         )
         # 2. matches, aggregated per input row
-        a, l = cc.new_name("a"), cc.new_name("l")
+        a, lt = cc.new_name("a"), cc.new_name("l")
         conds = []
         for col, field in self.inputs:
             if not s_a.has(field):
                 conds.append(exp.false())
                 continue
             ev = to_str(Typed(exp.Column(this=ident(s_a.fields[field].col), table=ident(a)), s_a.kind(field) if s_a.kind(field) != MV else STR))
-            lc: exp.Expression = exp.Column(this=ident(lk.col(col)), table=ident(l))
+            lc: exp.Expression = exp.Column(this=ident(lk.col(col)), table=ident(lt))
             kind = lk.match_types.get(col, "EXACT")
             if kind == "CIDR":
                 from splhunt.functions.network import in_subnet_dynamic
@@ -126,13 +126,13 @@ class Lookup(A.Command):
                 conds.append(exp.Escape(this=exp.Like(this=ev, expression=pat), expression=exp.Literal.string("\\")))
             else:
                 conds.append(exp.EQ(this=ev, expression=lc))
-        lrow = exp.Column(this=ident(lk.row_col), table=ident(l))
+        lrow = exp.Column(this=ident(lk.row_col), table=ident(lt))
         aggs = []
         out_cols = {}
         for i, (col, _field) in enumerate(outputs):
-            v = exp.Column(this=ident(lk.col(col)), table=ident(l))
+            v = exp.Column(this=ident(lk.col(col)), table=ident(lt))
             agg = exp.Filter(
-                this=exp.ArrayAgg(this=exp.Ordered(this=v) if False else v),
+                this=exp.ArrayAgg(this=v),
                 expression=exp.Where(this=exp.and_(exp.Not(this=exp.Is(this=v, expression=exp.Null())), exp.LTE(this=lrow, expression=exp.Literal.number(10**12)))),
             )
             out_cols[col] = f"__o{i}"
@@ -141,7 +141,7 @@ class Lookup(A.Command):
         m_sel = (
             exp.select(exp.alias_(exp.Column(this=ident(rid), table=ident(a)), ident("__mrid")), *aggs, nmatch)
             .from_(exp.Table(this=ident(s_a.name), alias=exp.TableAlias(this=ident(a))))
-            .join(exp.Table(this=ident(lk.table), alias=exp.TableAlias(this=ident(l))), on=exp.and_(*conds), join_type="inner")
+            .join(exp.Table(this=ident(lk.table), alias=exp.TableAlias(this=ident(lt))), on=exp.and_(*conds), join_type="inner")
             .group_by(exp.Column(this=ident(rid), table=ident(a)))
         )
         m_name = cc.new_name("m")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from splhunt.compile.compiler import Compiler, Ctx
-from splhunt.compile.expr import first_value, to_str, Typed, mv_any
+from splhunt.compile.expr import Typed, first_value, mv_any, to_str
 from splhunt.compile.stage import MV, NULL, ORDER, Stage, colref, ident
 from splhunt.errors import SplUnsupportedError
 from splhunt.spl import ast as A
@@ -61,7 +61,8 @@ def compile_subsearch(node: A.SSubsearch, ctx: Ctx) -> exp.Expression:
         if main.kind == NULL:
             cond: exp.Expression = exp.false()
         elif main.kind == MV:
-            cond = mv_any(main.sql, lambda v: exp.Escape(this=exp.Like(this=exp.Lower(this=v), expression=_wild_like(subtxt)), expression=exp.Literal.string("\\")))
+            pat = _wild_like(subtxt)
+            cond = mv_any(main.sql, lambda v, pat=pat: exp.Escape(this=exp.Like(this=exp.Lower(this=v), expression=pat), expression=exp.Literal.string("\\")))
         else:
             cond = exp.Escape(
                 this=exp.Like(this=exp.Lower(this=to_str(main)), expression=_wild_like(subtxt)),
