@@ -70,14 +70,28 @@ def call_function(call: A.Call, ctx: Ctx) -> Typed:
 
 
 def like_expr(a: Typed, b: Typed) -> Typed:
-    """SQL LIKE as Splunk's like(): `%` any run, `_` one character, case-sensitive."""
+    """SQL LIKE as Splunk's like(): `%` any run, `_` one character, case-sensitive.
+
+    A backslash is an ordinary character. The LIKE says so with an explicit ESCAPE
+    (the backslash, doubled in the pattern): without one, Spark reads `\\` as its
+    default escape and refuses patterns such as `HKLM\\System\\%`.
+    """
+    pattern = to_str(b)
+    if isinstance(pattern, exp.Literal) and pattern.is_string:
+        pattern = exp.Literal.string(pattern.this.replace("\\", "\\\\"))
+    else:
+        pattern = exp.Replace(
+            this=pattern, expression=exp.Literal.string("\\"), replacement=exp.Literal.string("\\\\")
+        )
+
+    def like(v: exp.Expression) -> exp.Expression:
+        return exp.Escape(this=exp.Like(this=v, expression=pattern.copy()), expression=exp.Literal.string("\\"))
+
     if a.kind == MV:
         from splhunt.compile.expr import mv_any
 
-        return Typed(
-            mv_any(a.sql, lambda v: exp.Like(this=v, expression=to_str(b))), BOOL
-        )
-    return Typed(exp.Like(this=to_str(a), expression=to_str(b)), BOOL)
+        return Typed(mv_any(a.sql, like), BOOL)
+    return Typed(like(to_str(a)), BOOL)
 
 
 def _load_all() -> None:
