@@ -194,6 +194,23 @@ def _chunk_map(
     return chunks, notes
 
 
+def _cut_records(data: bytes, chunk_start: int) -> set[int]:
+    """Ids of the records of the chunk at `chunk_start` that run past the end of `data`."""
+    out: set[int] = set()
+    if len(data) < chunk_start + 512 or data[chunk_start : chunk_start + 8] != CHUNK_MAGIC:
+        return out
+    pos = chunk_start + 512
+    while pos + 16 <= len(data) and data[pos : pos + 4] == b"\x2a\x2a\x00\x00":
+        rec_size = struct.unpack_from("<I", data, pos + 4)[0]
+        if rec_size < 24:
+            break
+        if pos + rec_size > len(data):
+            out.add(struct.unpack_from("<Q", data, pos + 8)[0])
+            break
+        pos += rec_size
+    return out
+
+
 def read(stream: BinaryIO | None, ctx: Context, path: str | None = None) -> Iterator[dict[str, Any]]:
     """Events of one EVTX file, given as an open stream or (faster) a filesystem path."""
     if path is not None:
@@ -209,11 +226,14 @@ def read(stream: BinaryIO | None, ctx: Context, path: str | None = None) -> Iter
     chunks, notes = _chunk_map(source, size)
     spill = (size - HEADER_SIZE) % CHUNK_SIZE
     truncated = spill != 0
+    incomplete: set[int] = set()
     if truncated:
-        # Pad the last, cut chunk so pyevtx-rs reads the records that are complete.
+        # Pad the last, cut chunk so pyevtx-rs reads the records that are complete;
+        # the records the cut runs through are dropped (their tail would be zeros).
         if isinstance(source, str):
             with open(source, "rb") as f:
                 source = f.read()
+        incomplete = _cut_records(source, size - spill)
         source = source + b"\x00" * (CHUNK_SIZE - spill)
     if isinstance(source, bytes):
         source = io.BytesIO(source)
@@ -240,6 +260,8 @@ def read(stream: BinaryIO | None, ctx: Context, path: str | None = None) -> Iter
                             other.append(msg)
                     caught.clear()
                 rid = rec["event_record_id"]
+                if rid in incomplete:
+                    continue
                 i = bisect_right(firsts, rid) - 1
                 if i >= 0 and rid <= starts[i][1]:
                     k = starts[i][2]
