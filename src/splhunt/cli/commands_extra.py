@@ -82,7 +82,7 @@ def ingest_cmd(
     store = open_store(db)
     _progress_ingest(store, paths, source=source, sourcetype=sourcetype, index=index, host=host)
     n = event_count(store)
-    files = store.con.execute("SELECT count(*) FROM _files").fetchone()[0]
+    files = store.con.execute("SELECT count(*) FROM _files").fetchall()[0][0]
     err.print(f"{db}: {n:,} events from {files:,} file(s).", highlight=False)
     store.close()
 

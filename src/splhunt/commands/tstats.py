@@ -21,7 +21,7 @@ from sqlglot import exp
 from splhunt.commands import command
 from splhunt.commands.stats import Agg, compile_stats, parse_aggs
 from splhunt.compile.compiler import Ctx
-from splhunt.compile.datamodel import dataset_stage
+from splhunt.compile.datamodel import dataset_events_stage, dataset_stage
 from splhunt.compile.expr import Typed, to_str
 from splhunt.compile.search import compile_search
 from splhunt.compile.stage import NUM, STR, Stage
@@ -158,7 +158,8 @@ class TStats(A.Command):
 @command("from")
 @dataclass(frozen=True)
 class From(A.Command):
-    """`| from datamodel[:=]Model.Dataset`: the dataset's events with dotted field names."""
+    """`| from datamodel[:=]Model.Dataset`: the dataset's events, every field under its own
+    (unprefixed) name, as ESCU's searches and drilldowns read them."""
 
     datamodel: str
     generating = True
@@ -180,4 +181,4 @@ class From(A.Command):
         return cls(p.name, p.pos, spec)
 
     def compile(self, ctx: Ctx, first: bool = False) -> Stage:
-        return dataset_stage(ctx.compiler, self.datamodel)
+        return dataset_events_stage(ctx.compiler, self.datamodel)

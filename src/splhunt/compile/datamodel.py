@@ -82,13 +82,23 @@ def _apply_calculation(cc: Compiler, stage: Stage, calc) -> Stage:  # noqa: ANN0
     raise SplUnsupportedError(f"data model calculation type {calc.kind}")
 
 
-def dataset_stage(cc: Compiler, spec: str) -> Stage:
-    """A stage holding the dataset's events with dotted data model field names."""
+def dataset_events_stage(cc: Compiler, spec: str) -> Stage:
+    """The dataset's events (constraints and calculations applied) with every field under
+    its own name: what `| from datamodel Model.Dataset` returns (ESCU reads it unprefixed:
+    `| from datamodel Risk.All_Risk | search normalized_risk_object=...`,
+    `| from datamodel Web.Web | stats count by action, dest`)."""
     model, ds = resolve(spec)
     macros = MacroLibrary({k: MacroDef(k, v) for k, v in (model.macros or {}).items()})
     inner = cc.compile_commands(parse(macros.expand(ds.search)).commands, cc.base_stage())
     for _owner, calc in ds.calculations:
         inner = _apply_calculation(cc, inner, calc)
+    return inner
+
+
+def dataset_stage(cc: Compiler, spec: str) -> Stage:
+    """A stage holding the dataset's events with dotted data model field names."""
+    _model, ds = resolve(spec)
+    inner = dataset_events_stage(cc, spec)
     fields: dict[str, FieldInfo] = {}
     taken: set[str] = set()
     proj: list[exp.Expression] = []

@@ -84,8 +84,8 @@ def set_meta(store: Store, key: str, value: str) -> None:
 
 def get_meta(store: Store, key: str) -> str | None:
     ensure_schema(store)
-    row = store.con.execute("SELECT value FROM _meta WHERE key = ?", [key]).fetchone()
-    return row[0] if row else None
+    rows = store.con.execute("SELECT value FROM _meta WHERE key = ?", [key]).fetchall()
+    return rows[0][0] if rows else None
 
 
 def reload_registry(store: Store) -> None:
@@ -118,7 +118,7 @@ def event_count(store: Store) -> int:
     return int(
         store.con.execute(
             f"SELECT count(*) FROM events WHERE {col} IS DISTINCT FROM ?", [RISK_INDEX]
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     )
 
 

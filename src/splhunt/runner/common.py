@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +30,19 @@ class Content:
         return cls(load_content(path))
 
     def session(self, store: Any, *, now: float | None = None) -> Session:
-        s = Session(store, now=now)
+        """The session over `store`, with this content. One session per store is kept and
+        reused: its materialised knowledge view stays valid while the store's version does,
+        and the DuckDB engine registers its functions once per connection."""
+        s = _SESSIONS.get(store)
+        if s is None:
+            s = _SESSIONS[store] = Session(store, now=now)
         s.content = self.lib
         s.macros = self.macros
+        s.now = now
         return s
+
+
+_SESSIONS: weakref.WeakKeyDictionary[Any, Session] = weakref.WeakKeyDictionary()
 
 
 def find_content_root(path: str | Path) -> Path | None:

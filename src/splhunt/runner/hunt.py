@@ -97,7 +97,7 @@ class Inventory:
             chan = (ch.lower() if isinstance(ch, str) and ch else None) or _channel_of(src)
             inv.rows.append((chan, st.lower() if st else None, str(code).strip() if code else None, int(n)))
         inv.risk_events = int(
-            store.con.execute(f"SELECT count(*) FROM events WHERE {idx} = '{RISK_INDEX}'").fetchone()[0]
+            store.con.execute(f"SELECT count(*) FROM events WHERE {idx} = '{RISK_INDEX}'").fetchall()[0][0]
         ) if "index" in fi else 0
         return inv
 

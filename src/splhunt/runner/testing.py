@@ -247,9 +247,10 @@ def run_tests(
     *,
     progress: Callable[[TestOutcome], None] | None = None,
     cache_size: int = 8,
+    cache: StoreCache | None = None,
 ) -> list[TestOutcome]:
     """Every test of every detection (see module doc), in detection order."""
-    cache = StoreCache(content, cache_size)
+    cache = cache if cache is not None else StoreCache(content, cache_size)
     planned: list[tuple[int, Detection, Any, tuple[DataKey, ...] | None, str]] = []
     outcomes: dict[int, TestOutcome] = {}
     n = 0
