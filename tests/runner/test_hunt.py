@@ -206,3 +206,24 @@ def test_cli_ingest_hunt_drilldown(content_dir: Path, sample_log: Path, tmp_path
     res = runner.invoke(app, ["run", str(det), "--db", str(db), "-f", "json"])
     assert res.exit_code == 0, res.output
     assert len(json.loads(res.stdout)[0]["findings"]) == 1
+
+
+def test_a_detection_that_runs_too_long_is_interrupted(
+    content_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = Content.load(content_dir)
+    st = open_store(None)
+    st.append([{"_raw": "x", "_time": 0.0, "source": "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational",
+                "Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": "7"}])
+    session = content.session(st)
+
+    def endless(det: Any) -> Any:
+        st.con.execute("SELECT sum(a.i * b.i) FROM range(1000000000) a(i), range(1000000000) b(i)").fetchall()
+        raise AssertionError("not interrupted")
+
+    monkeypatch.setattr(session, "run_detection", endless)
+    dets = filter_detections(content.lib.detections.values(), names=["Fixture Devtunnels Image Loaded"])
+    res = hunt(st, content, dets, timeout=1.0, save=False)
+    (s,) = [x for x in res.statuses if x.status != "skipped"]
+    assert (s.status, s.reason) == ("failed", "timed out after 1s")
+    assert s.seconds < 30

@@ -191,6 +191,7 @@ def hunt_cmd(
     detection: Annotated[list[str] | None, typer.Option("--detection", help="only this detection name or id (repeatable)")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv")] = "table",
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="list every skipped detection")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="seconds one detection may run (0: no limit)")] = 300,
 ) -> None:
     """Run every detection whose data is present; findings and risk per entity, as RBA."""
     from splhunt.engines.persist import open_store, set_meta
@@ -220,7 +221,7 @@ def hunt_cmd(
         if fmt == "table" and err.is_terminal:
             err.print(f"[dim]{st.status:7s} {st.detection.name} ({st.results} result(s), {st.seconds:.1f}s)[/]", highlight=False)
 
-    res = hunt(store, c, dets, progress=progress)
+    res = hunt(store, c, dets, progress=progress, timeout=timeout or None)
     res.filtered_out = len(dets_all) - len(dets)
     res.ingest_seconds = ingest_secs
     res.seconds += ingest_secs

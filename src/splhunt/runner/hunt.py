@@ -30,6 +30,7 @@ Every detection considered is reported: run (with its results and findings), ski
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -354,8 +355,13 @@ def hunt(
     *,
     progress: Callable[[DetectionStatus], None] | None = None,
     save: bool = True,
+    timeout: float | None = None,
 ) -> HuntResult:
-    """Select, run, and turn results into findings and per-entity risk (see module doc)."""
+    """Select, run, and turn results into findings and per-entity risk (see module doc).
+
+    `timeout` (seconds) bounds each detection: a search still running then is interrupted
+    and the detection reported as failed ("timed out"), so one pathological search cannot
+    stall a hunt."""
     t0 = time.perf_counter()
     res = HuntResult(events=event_count(store))
     session = content.session(store)
@@ -384,15 +390,27 @@ def hunt(
         for d, why in dets:
             st = DetectionStatus(d, RUN, why, phase=phase)
             t1 = time.perf_counter()
+            timer = None
+            if timeout:
+                timer = threading.Timer(timeout, store.con.interrupt)
+                timer.daemon = True
+                timer.start()
             try:
                 r = session.run_detection(d)
                 st.results = len(r.result.rows)
                 st.findings = len(r.findings)
                 found.extend(r.findings)
-            except SplhuntError as e:
-                st.status, st.reason = FAILED, error_text(e)
             except Exception as e:  # an engine bug must not stop the hunt
-                st.status, st.reason = FAILED, f"internal error: {type(e).__name__}: {error_text(e)}"
+                st.status = FAILED
+                if timeout and time.perf_counter() - t1 >= timeout * 0.99:
+                    st.reason = f"timed out after {timeout:g}s"
+                elif isinstance(e, SplhuntError):
+                    st.reason = error_text(e)
+                else:
+                    st.reason = f"internal error: {type(e).__name__}: {error_text(e)}"
+            finally:
+                if timer is not None:
+                    timer.cancel()
             st.seconds = time.perf_counter() - t1
             res.statuses.append(st)
             if progress is not None:
