@@ -66,8 +66,13 @@ class FillNull(A.Command):
                     this=exp.Window(this=exp.Count(this=col), over="OVER"),
                     expression=exp.Literal.number(0),
                 )
+                keep = col
+                if filled.kind != fi.kind:  # a number filled with text becomes text throughout
+                    from splhunt.compile.expr import num_to_str
+
+                    keep = num_to_str(col)
                 new.append(
-                    (name, Typed(exp.Case(ifs=[exp.If(this=present, true=filled.sql)], default=col), filled.kind))
+                    (name, Typed(exp.Case(ifs=[exp.If(this=present, true=filled.sql)], default=keep), filled.kind))
                 )
         if not new:
             return stage

@@ -86,7 +86,16 @@ def parse_aggs(p: CommandParser, *, stop: tuple[str, ...] = ("by",)) -> list[Agg
         label = f"{func}({fieldname})" if fieldname is not None else func
         alias = label
         if p.accept_word("as"):
+            at = p.peek()
             alias = p.word("a name after AS")
+            nxt = p.peek()
+            if nxt.type == OP and nxt.value == "(" and nxt.pos == at.end:
+                # `as aceFlags(inheritance)`: Splunk keeps the parenthesised part in the name
+                from splhunt.spl.lexer import matching_bracket
+
+                close = matching_bracket(p.text, nxt.pos, "(", ")")
+                alias = p.text[at.pos : close + 1].strip('"')
+                p.seek(close + 1)
         aggs.append(Agg(func, fieldname, alias, expr))
     return aggs
 
@@ -154,7 +163,7 @@ def compile_stats(ctx: Ctx, aggs: tuple[Agg, ...], by: tuple[str, ...], *, extra
             conds.append(exp.false())
             col = allocate(f, taken)
             taken.add(col.lower())
-            sel = sel.select(exp.alias_(exp.Null(), ident(col)))
+            sel = sel.select(exp.alias_(exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR")), ident(col)))
             fields[f] = FieldInfo(col, STR)
             group_cols.append(exp.Null())
             continue

@@ -15,7 +15,7 @@ from sqlglot import exp
 
 from splhunt.compile.expr import Typed
 from splhunt.compile.stage import NULL, ORDER, FieldInfo, Stage, allocate, colref, ident
-from splhunt.errors import CompileError
+from splhunt.errors import CompileError, SplUnsupportedError
 from splhunt.spl import ast as A
 
 
@@ -28,6 +28,9 @@ class Capabilities:
     pcre_udf: bool = True  # engine registers splhunt_pcre_* functions for the rest
     replace_backref: str = "\\"  # `\1` (DuckDB) or `$1` (Spark) in regexp_replace
     time_format: str = "strftime"  # time format strings: "strftime" (DuckDB) or "java" (Spark)
+    #: commands and eval functions (`name()`) this engine cannot run, with the reason;
+    #: they are refused by name on this engine only
+    refused: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -158,6 +161,8 @@ class Compiler:
             stage = self.base_stage()
         for i, cmd in enumerate(commands):
             compile_fn = getattr(cmd, "compile", None)
+            if cmd.name in self.caps.refused:
+                raise SplUnsupportedError(f"{cmd.name} on this engine", self.caps.refused[cmd.name])
             if compile_fn is None:
                 raise CompileError(f"command {cmd.name} has no compiler")
             stage = compile_fn(Ctx(self, stage), first=(i == 0))

@@ -116,7 +116,8 @@ def dataset_stage(cc: Compiler, spec: str) -> Stage:
             proj.append(exp.alias_(colref(fi.col), ident(col)))
             kind = fi.kind
         else:
-            proj.append(exp.alias_(exp.Null(), ident(col)))
             kind = MV if getattr(f, "multivalue", False) else "str"
+            typ = exp.DataType.build("VARCHAR[]" if kind == MV else "VARCHAR")
+            proj.append(exp.alias_(exp.Cast(this=exp.Null(), to=typ), ident(col)))
         fields[dotted] = FieldInfo(col, kind)
     return cc.push(cc.select_from(inner).select(*proj), fields)

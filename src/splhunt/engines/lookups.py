@@ -55,7 +55,9 @@ def _read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
     opts = pacsv.ConvertOptions(strings_can_be_null=False)
     tbl = pacsv.read_csv(path, convert_options=opts, read_options=pacsv.ReadOptions(encoding="utf8"))
     tbl = tbl.cast(pa.schema([pa.field(n, pa.string()) for n in tbl.column_names]))
-    cols = list(tbl.column_names)
+    # header cells are field names: `EventCode, Description` names `Description`
+    cols = [c.strip() for c in tbl.column_names]
+    tbl = tbl.rename_columns(cols)
     return cols, tbl.to_pylist()
 
 

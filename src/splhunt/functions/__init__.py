@@ -57,6 +57,8 @@ def call_function(call: A.Call, ctx: Ctx) -> Typed:
         if call.name in UNSUPPORTED:
             raise SplUnsupportedError(f"eval function {call.name}()", UNSUPPORTED[call.name])
         raise SplUnsupportedError(f"eval function {call.name}()", "unknown function")
+    if f"{call.name}()" in ctx.caps.refused:
+        raise SplUnsupportedError(f"eval function {call.name}() on this engine", ctx.caps.refused[f"{call.name}()"])
     n = len(call.args)
     if n < fdef.min_args or (fdef.max_args is not None and n > fdef.max_args):
         want = (

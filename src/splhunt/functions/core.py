@@ -249,7 +249,13 @@ def _replace(a: list[Typed], ctx: Ctx, call: A.Call) -> Typed:
 
 @function("match", 2)
 def _match(a: list[Typed], ctx: Ctx, call: A.Call) -> Typed:
-    """match(s, regex): true when the regex matches part of s."""
+    """match(s, regex): true when the regex matches part of s.
+
+    A literal regex is PCRE (translated per engine); a regex read from a field is handed
+    to the engine as it is (RE2 on DuckDB, Java on Spark)."""
+    if not (a[1].literal and a[1].kind == STR):
+        # a pattern from a field: the engine's own regex dialect runs it as written
+        return Typed(exp.RegexpLike(this=to_str(a[0]), expression=to_str(a[1])), BOOL)
     pattern = _literal_str(a[1], "match")
     if a[0].kind == MV:
         from splhunt.compile.expr import mv_any

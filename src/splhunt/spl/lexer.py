@@ -108,7 +108,7 @@ def tokenize(text: str, start: int = 0, end: int | None = None, mode: str = "sea
             if j > end:
                 raise SplSyntaxError("unterminated string", text, i)
             value = unescape_string(text[i + 1 : j - 1])
-            if mode == "search" and j < end and text[j] not in _SEARCH_STOP:
+            if mode == "search" and j < end and text[j] not in _SEARCH_STOP and not text[j].isalnum():
                 # "Web".* : a quoted part glued to a bare word is one word
                 k = j
                 while k < end and text[k] not in _SEARCH_STOP:

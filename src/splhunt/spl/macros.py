@@ -158,6 +158,9 @@ def _find_backtick(text: str, start: int) -> int:
     n = len(text)
     while i < n:
         c = text[i]
+        if c == "\\" and i + 1 < n and text[i + 1] == '"':
+            i += 2  # an escaped quote outside a string does not open one
+            continue
         if c == '"':
             j = i + 1
             while j < n and text[j] != '"':
