@@ -8,6 +8,16 @@ EXPECTED_DATASETS = {
     "Endpoint": {"Ports", "Processes", "Services", "Filesystem", "Registry"},
     "Network_Traffic": {"All_Traffic", "Traffic_By_Action", "Allowed_Traffic", "Blocked_Traffic"},
     "Network_Resolution": {"DNS"},
+    # reconstructed from the CIM manual (not in TA_FIELDS.md): see the YAML headers
+    "Web": {"Web", "Proxy", "Storage"},
+    "Authentication": {
+        "Authentication",
+        "Failed_Authentication",
+        "Successful_Authentication",
+        "Default_Authentication",
+        "Insecure_Authentication",
+        "Privileged_Authentication",
+    },
     "Change": {
         "All_Changes",
         "Auditing_Changes",
