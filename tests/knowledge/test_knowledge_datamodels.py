@@ -113,7 +113,8 @@ def test_unknown_dataset_is_a_key_error(knowledge):
 
 def test_every_dataset_agrees_with_section6(ta_fields, knowledge):
     quoted = ta_fields.sec6_datasets
-    assert set(quoted) == set(EXPECTED_DATASETS) - {"Risk"}
+    # Risk (ES) and the models reconstructed from the CIM manual are not in §6
+    assert set(quoted) == set(EXPECTED_DATASETS) - {"Risk", "Web", "Authentication"}
     for model, datasets in quoted.items():
         dm = knowledge.datamodel(model)
         assert set(datasets) == set(dm.datasets), model
