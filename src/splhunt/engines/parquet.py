@@ -1,0 +1,191 @@
+"""A Parquet layout of the event store that DuckDB and Spark both read.
+
+    <uri>/
+      _fields.parquet      the field registry: field, col, kind (in order), layout version
+      _sources.parquet     source, sourcetype, events: one row per pair
+      events/sourcetype=<st>/date=<YYYY-MM-DD>/data_0.parquet
+
+Events are partitioned Hive-style by `sourcetype` and by the UTC day of `_time`
+(`date`); partition values are percent-escaped (`WinEventLog%3ASecurity`) and a null
+is `__HIVE_DEFAULT_PARTITION__`, as Spark writes them. Each file also holds the
+`sourcetype` and `date` columns, so readers take every value from the files themselves
+and never decode a directory name. Columns are named as the store names them; the
+registry sidecar maps Splunk field names (case-sensitive) to those columns, and
+readers select exactly the registry's columns (`date` is layout only).
+
+Write with `write_parquet(store, uri)` (DuckDB's `COPY ... (FORMAT PARQUET,
+PARTITION_BY ...)`: any path or URI DuckDB can write, e.g. `s3://` with its httpfs
+extension), then run searches over it with `parquet_session(uri, engine=...)`:
+
+>>> from splhunt.engines.store import Store
+>>> import tempfile
+>>> st = Store()
+>>> _ = st.append([{"_time": 0.0, "sourcetype": "WinEventLog:Security", "EventCode": "4688"}])
+>>> out = tempfile.mkdtemp()
+>>> write_parquet(st, out)["events"]
+1
+>>> parquet_session(out, knowledge=False).search("EventCode=4688 | stats count").rows
+[{'count': 1}]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from splhunt.engines.store import CORE_FIELDS, MV, NUM, Store, _qi
+from splhunt.errors import EngineError
+
+LAYOUT_VERSION = 1
+EVENTS = "events"
+FIELDS = "_fields.parquet"
+SOURCES = "_sources.parquet"
+PARTITIONS = ("sourcetype", "date")
+
+
+def _join(uri: str, *parts: str) -> str:
+    return "/".join([uri.rstrip("/"), *parts])
+
+
+def _sql_str(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def _is_local(uri: str) -> bool:
+    return "://" not in uri or uri.startswith("file://")
+
+
+def _local(uri: str) -> Path:
+    return Path(uri[len("file://"):] if uri.startswith("file://") else uri)
+
+
+def write_parquet(store: Store, uri: str | Path, *, overwrite: bool = True) -> dict[str, Any]:
+    """Write `store`'s events as Parquet partitioned by sourcetype and day, with the
+    field registry and the (source, sourcetype) pairs as sidecar Parquet files.
+
+    Args:
+        store: the DuckDB event store.
+        uri: a directory path, or a URI DuckDB can write (`s3://bucket/prefix` with its
+            httpfs extension loaded and credentials set).
+        overwrite: replace files of an existing layout at `uri`.
+
+    Returns:
+        The layout's description, as `read_sidecar` gives it back.
+    """
+    import pyarrow as pa
+
+    uri = str(uri)
+    fields = store.fields
+    if any(fc.col == "date" for fc in fields.values()):
+        raise EngineError("the store has a column named `date`, which the layout uses for the day partition")
+    cur = store.con.cursor()
+    if _is_local(uri):
+        _local(uri).mkdir(parents=True, exist_ok=True)
+    cols = ", ".join(_qi(fc.col) for fc in fields.values())
+    day = "strftime(to_timestamp(\"_time\"), '%Y-%m-%d')"
+    query = f"SELECT {cols}, {day} AS \"date\" FROM events"
+    opts = "FORMAT PARQUET, PARTITION_BY (sourcetype, \"date\"), WRITE_PARTITION_COLUMNS true"
+    if overwrite:
+        opts += ", OVERWRITE_OR_IGNORE true"
+    registry = pa.table({  # noqa: F841 - read by DuckDB's replacement scan
+        "field": [fc.field for fc in fields.values()],
+        "col": [fc.col for fc in fields.values()],
+        "kind": [fc.kind for fc in fields.values()],
+        "layout": [LAYOUT_VERSION] * len(fields),
+    })
+    try:
+        cur.execute(f"COPY ({query}) TO {_sql_str(_join(uri, EVENTS))} ({opts})")
+        cur.execute(f"COPY (SELECT * FROM registry) TO {_sql_str(_join(uri, FIELDS))} (FORMAT PARQUET)")
+        cur.execute(
+            "COPY (SELECT source, sourcetype, count(*) AS events FROM events GROUP BY ALL ORDER BY ALL) "
+            f"TO {_sql_str(_join(uri, SOURCES))} (FORMAT PARQUET)"
+        )
+    except duckdb.Error as e:
+        raise EngineError(f"could not write Parquet to {uri}: {e}") from e
+    return read_sidecar(uri, cur)
+
+
+def read_sidecar(uri: str | Path, con: duckdb.DuckDBPyConnection | None = None) -> dict[str, Any]:
+    """The layout's registry (`fields`: field, col, kind in order), its (source,
+    sourcetype) pairs (`sources`) and its event count (`events`)."""
+    uri = str(uri)
+    con = con or duckdb.connect()
+    try:
+        rows = con.execute(f"SELECT field, col, kind, layout FROM read_parquet({_sql_str(_join(uri, FIELDS))})").fetchall()
+        pairs = con.execute(f"SELECT source, sourcetype, events FROM read_parquet({_sql_str(_join(uri, SOURCES))})").fetchall()
+    except duckdb.Error as e:
+        raise EngineError(f"{uri} is not a splhunt Parquet layout: {e}") from e
+    versions = {r[3] for r in rows}
+    if versions != {LAYOUT_VERSION}:
+        raise EngineError(f"{uri}: layout version {sorted(versions)}, expected {LAYOUT_VERSION}")
+    return {
+        "fields": [{"field": f, "col": c, "kind": k} for f, c, k, _ in rows],
+        "sources": [[s, st] for s, st, _ in pairs],
+        "events": int(sum(n for _, _, n in pairs)),
+    }
+
+
+def _sql_type(kind: str, field: str) -> str:
+    if field in CORE_FIELDS:
+        return CORE_FIELDS[field]
+    return "VARCHAR[]" if kind == MV else "DOUBLE" if kind == NUM else "VARCHAR"
+
+
+def _registry(con: duckdb.DuckDBPyConnection, meta: dict[str, Any]) -> None:
+    con.execute("CREATE TABLE _fields (field VARCHAR PRIMARY KEY, col VARCHAR, kind VARCHAR)")
+    con.executemany("INSERT INTO _fields VALUES (?, ?, ?)", [[f["field"], f["col"], f["kind"]] for f in meta["fields"]])
+
+
+def open_parquet_store(uri: str | Path) -> Store:
+    """A read-only DuckDB `Store` whose `events` is a view over the layout's files."""
+    uri = str(uri)
+    con = duckdb.connect()
+    meta = read_sidecar(uri, con)
+    _registry(con, meta)
+    cols = ", ".join(_qi(f["col"]) for f in meta["fields"])
+    files = _sql_str(_join(uri, EVENTS, "**", "*.parquet"))
+    if meta["events"]:
+        src = f"read_parquet({files}, hive_partitioning = false, union_by_name = true)"
+        con.execute(f"CREATE VIEW events AS SELECT {cols} FROM {src}")
+    else:
+        _empty_events(con, meta)
+    return Store(con=con)
+
+
+def _empty_events(con: duckdb.DuckDBPyConnection, meta: dict[str, Any]) -> None:
+    defs = ", ".join(f"{_qi(f['col'])} {_sql_type(f['kind'], f['field'])}" for f in meta["fields"])
+    con.execute(f"CREATE TABLE events ({defs})")
+
+
+def catalog_store(meta: dict[str, Any]) -> Store:
+    """A DuckDB `Store` holding only what the compiler reads from a store: the field
+    registry and one row per (source, sourcetype) pair (the knowledge view is built per
+    pair). For engines that read the events themselves, such as Spark."""
+    con = duckdb.connect()
+    _registry(con, meta)
+    _empty_events(con, meta)
+    con.executemany(
+        "INSERT INTO events (source, sourcetype) VALUES (?, ?)", [list(p) for p in meta["sources"]]
+    )
+    return Store(con=con)
+
+
+def parquet_session(uri: str | Path, engine: str = "duckdb", *, engine_options: dict[str, Any] | None = None,
+                    **session: Any) -> Any:
+    """A `Session` over a Parquet layout: DuckDB reads the files through a view; Spark
+    reads them itself (no copy through the driver), with a catalog store for the
+    compiler. Other keyword arguments go to `Session` (content=, knowledge=, now=)."""
+    from splhunt.api import Session
+
+    uri = str(uri)
+    if engine == "duckdb":
+        return Session(store=open_parquet_store(uri), engine="duckdb", **session)
+    meta = read_sidecar(uri)
+    s = Session(store=catalog_store(meta), engine=engine, engine_options=engine_options, **session)
+    s.engine.load_parquet(uri, meta)
+    return s
+
+
+__all__ = ["catalog_store", "open_parquet_store", "parquet_session", "read_sidecar", "write_parquet"]

@@ -1,0 +1,295 @@
+"""The Spark engine: runs the same compiled plans on Apache Spark (optional extra).
+
+Install with `pip install 'splhunt[spark]'` (needs Java 17). pyspark is imported
+lazily here and nowhere else in the package.
+
+Events are ingested into the DuckDB `Store` as usual; `load_store` moves them into
+Spark through Parquet written by DuckDB (or through Arrow when the cluster cannot read
+the driver's local disk), together with the `_fields` registry. Every engine gets its
+own Spark session (`SparkSession.newSession()`: shared JVM and cache, separate temp
+views), so several `Session`s never see each other's `events`.
+
+Spark must run with `spark.sql.caseSensitive=true`: Splunk field names are
+case-sensitive and the store maps `ProcessID`/`ProcessId` to distinct columns, which a
+case-insensitive analyser would call ambiguous. All times are UTC.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from sqlglot import exp
+
+from splhunt.compile.compiler import Base, Capabilities, Plan
+from splhunt.compile.stage import MV, NUM, FieldInfo
+from splhunt.engines.duckdb import format_value
+from splhunt.engines.store import Store
+from splhunt.errors import EngineError
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+CAPS = Capabilities(
+    dialect="spark", re2_only=False, pcre_udf=False, replace_backref="$", time_format="java"
+)
+
+#: SQL settings every splhunt Spark session runs with (they are per-session confs).
+SESSION_CONF: dict[str, str] = {
+    "spark.sql.caseSensitive": "true",
+    "spark.sql.session.timeZone": "UTC",
+    # Splunk's eval never fails on data: a value that does not convert is null. The
+    # compiler asks for TRY_ forms where sqlglot has them; non-ANSI mode covers the rest
+    # (to_timestamp, division by zero) the way DuckDB's TRY_/NULLIF forms do.
+    "spark.sql.ansi.enabled": "false",
+}
+
+#: Extra settings for the shared session splhunt builds itself (not for one handed in).
+BUILDER_CONF: dict[str, str] = {
+    **SESSION_CONF,
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
+    "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+}
+
+#: Small local runs do not need Spark's 200 shuffle partitions.
+LOCAL_CONF: dict[str, str] = {
+    "spark.sql.shuffle.partitions": "4",
+    "spark.default.parallelism": "4",
+}
+
+#: Stores up to this many events go to Spark through Arrow (no files, no schema job).
+ARROW_MAX_ROWS = 50_000
+
+_lock = threading.Lock()
+_shared: SparkSession | None = None
+
+
+def default_master() -> str:
+    """`SPLHUNT_SPARK_MASTER` if set, else `local[*]`."""
+    return os.environ.get("SPLHUNT_SPARK_MASTER") or "local[*]"
+
+
+def spark_session(master: str | None = None, conf: dict[str, str] | None = None) -> SparkSession:
+    """The process-wide SparkSession splhunt uses (created on first call).
+
+    Args:
+        master: a Spark master URL (`local[*]`, `spark://host:7077`, `yarn`, ...);
+            defaults to `SPLHUNT_SPARK_MASTER`, else `local[*]`. Ignored when a session
+            already runs (Spark allows one SparkContext per process).
+        conf: extra Spark settings for the builder.
+    """
+    global _shared
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as e:  # pragma: no cover - depends on the install
+        raise EngineError("the Spark engine needs pyspark: pip install 'splhunt[spark]'") from e
+    with _lock:
+        if _shared is not None and not _is_stopped(_shared):
+            return _shared
+        master = master or default_master()
+        builder = SparkSession.builder.master(master).appName("splhunt")
+        settings = {**BUILDER_CONF, **(LOCAL_CONF if master.startswith("local") else {}), **(conf or {})}
+        for k, v in settings.items():
+            builder = builder.config(k, v)
+        try:
+            _shared = builder.getOrCreate()
+        except Exception as e:  # noqa: BLE001 - Java missing, bad master URL, ...
+            raise EngineError(f"could not start Spark ({master}): {e}") from e
+        _shared.sparkContext.setLogLevel("ERROR")
+        return _shared
+
+
+def _is_stopped(spark: SparkSession) -> bool:
+    try:
+        return spark.sparkContext._jsc is None  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001
+        return True
+
+
+def _is_local(spark: SparkSession) -> bool:
+    return spark.sparkContext.master.startswith("local")
+
+
+class SparkEngine:
+    """Runs compiled plans on Spark over the events of a DuckDB `Store`."""
+
+    name = "spark"
+    caps = CAPS
+
+    def __init__(self, store: Store, spark: SparkSession | None = None, *, master: str | None = None):
+        root = spark or spark_session(master)
+        self.spark = root.newSession()
+        for k, v in SESSION_CONF.items():
+            self.spark.conf.set(k, v)
+        self.store = store
+        self._loaded = -1
+        self._fields: dict[str, FieldInfo] = {}
+        self._tmp: str | None = None
+        self._cached: set[str] = set()
+        self._external = False  # events read from elsewhere (Parquet), not from the store
+        self._finalizer = weakref.finalize(self, _cleanup, [None])
+
+    # -- loading ------------------------------------------------------------------------
+    def load_store(self, store: Store | None = None, *, via: str | None = None) -> None:
+        """Make `store`'s events and field registry Spark temp views `events`/`_fields`.
+
+        Args:
+            store: the DuckDB store (default: the engine's own).
+            via: "parquet" (DuckDB writes Parquet to a temp dir Spark reads; needs a
+                local master or a shared filesystem) or "arrow" (rows go through the
+                driver). Default: arrow for small stores or a cluster master, else parquet.
+        """
+        store = store or self.store
+        self.store = store
+        if via is None:
+            n = store.con.cursor().execute("SELECT count(*) FROM events").fetchall()[0][0]
+            small = n <= ARROW_MAX_ROWS
+            via = "arrow" if small or not _is_local(self.spark) else "parquet"
+        if via == "parquet":
+            tmp = tempfile.mkdtemp(prefix="splhunt-spark-")
+            events_path = os.path.join(tmp, "events.parquet")
+            fields_path = os.path.join(tmp, "fields.parquet")
+            cur = store.con.cursor()  # the store's connection may hold an open result
+            cur.execute(f"COPY events TO '{_sqlstr(events_path)}' (FORMAT PARQUET)")
+            cur.execute(f"COPY _fields TO '{_sqlstr(fields_path)}' (FORMAT PARQUET)")
+            events = self.spark.read.parquet(events_path)
+            fields = self.spark.read.parquet(fields_path)
+            old, self._tmp = self._tmp, tmp
+            self._finalizer.detach()
+            self._finalizer = weakref.finalize(self, _cleanup, [tmp])
+            if old:
+                shutil.rmtree(old, ignore_errors=True)
+        elif via == "arrow":
+            events = self._from_arrow(_arrow(store, "events"))
+            fields = self._from_arrow(_arrow(store, "_fields"))
+        else:
+            raise EngineError(f"load_store via={via!r}: use 'parquet' or 'arrow'")
+        self.register(events, {f: FieldInfo(fc.col, fc.kind) for f, fc in store.fields.items()}, fields)
+        self._loaded = store.version
+
+    def load_parquet(self, uri: str, meta: dict[str, Any] | None = None) -> None:
+        """Read the events of a Parquet layout (`splhunt.engines.parquet`) straight into
+        Spark (any URI the cluster reads: s3a://, abfss://, dbfs:/, hdfs://, paths)."""
+        from pyspark.sql import functions as F
+        from pyspark.sql import types as T
+
+        from splhunt.engines.parquet import EVENTS, FIELDS, read_sidecar
+
+        meta = meta or read_sidecar(uri)
+        fields = {f["field"]: FieldInfo(f["col"], f["kind"]) for f in meta["fields"]}
+        base = uri.rstrip("/")
+        if meta["events"]:
+            # values come from the files (they hold the partition columns too), so no
+            # directory name is decoded; `date` is layout only and is left out
+            df = self.spark.read.option("recursiveFileLookup", "true").parquet(f"{base}/{EVENTS}")
+            events = df.select(*[F.col("`" + fi.col.replace("`", "``") + "`") for fi in fields.values()])
+        else:
+            def sql_type(f: str, kind: str) -> Any:
+                if f == "_time" or kind == NUM:
+                    return T.DoubleType()
+                return T.ArrayType(T.StringType()) if kind == MV else T.StringType()
+
+            schema = T.StructType([T.StructField(fi.col, sql_type(f, fi.kind)) for f, fi in fields.items()])
+            events = self.spark.createDataFrame([], schema)
+        self.register(events, fields, self.spark.read.parquet(f"{base}/{FIELDS}"))
+        self._external = True
+
+    def _from_arrow(self, table: Any) -> DataFrame:
+        try:
+            return self.spark.createDataFrame(table)
+        except Exception:  # noqa: BLE001 - pyspark < 4 takes pandas, not Arrow
+            return self.spark.createDataFrame(table.to_pandas())
+
+    def register(self, events: DataFrame, fields: dict[str, FieldInfo], registry: DataFrame | None = None) -> None:
+        """Use a DataFrame (one column per registry entry) as the `events` relation."""
+        for name in list(self._cached):
+            self.spark.sql(f"UNCACHE TABLE IF EXISTS `{name}`")
+        self._cached.clear()
+        events.createOrReplaceTempView("events")
+        if registry is not None:
+            registry.createOrReplaceTempView("_fields")
+        self._fields = dict(fields)
+
+    def _sync(self) -> None:
+        if not self._external and self._loaded != self.store.version:
+            self.load_store()
+
+    # -- the engine interface -----------------------------------------------------------
+    def base(self) -> Base:
+        """The raw event view as the pipeline's base relation."""
+        self._sync()
+        return Base(exp.to_table(exp.to_identifier("events", quoted=True)), dict(self._fields))
+
+    def materialize(self, base: Base, name: str) -> Base:
+        """Compute a base relation (with its CTEs) once, cache it, and return a Base over it."""
+        self._sync()
+        query = exp.select(
+            *[exp.column(exp.to_identifier(fi.col, quoted=True)) for fi in base.fields.values()]
+        ).from_(base.relation)
+        for cte_name, q in base.ctes:
+            query = query.with_(exp.to_identifier(cte_name, quoted=True), as_=q)
+        sql = query.sql("spark")
+        try:
+            self.spark.sql(f"UNCACHE TABLE IF EXISTS `{name}`")
+            df = self.spark.sql(sql)
+            df.createOrReplaceTempView(name)
+            self.spark.sql(f"CACHE TABLE `{name}`")
+        except Exception as e:  # noqa: BLE001 - pyspark raises many kinds
+            raise EngineError(f"Spark failed to build {name}: {_short(e)}\nSQL: {sql[:2000]}") from e
+        self._cached.add(name)
+        out = Base(exp.Table(this=exp.to_identifier(name, quoted=True)), dict(base.fields))
+        out.notes = getattr(base, "notes", [])  # type: ignore[attr-defined]
+        return out
+
+    def execute(self, plan: Plan) -> tuple[list[str], list[dict[str, Any]]]:
+        sql = plan.sql("spark")
+        try:
+            rows = self.spark.sql(sql).collect()
+        except Exception as e:  # noqa: BLE001
+            raise EngineError(f"Spark failed: {_short(e)}\nSQL: {sql[:2000]}") from e
+        names = list(plan.fields)
+        kinds = [fi.kind for fi in plan.fields.values()]
+        out = [
+            {n: format_value(v, k) for n, v, k in zip(names, tuple(row), kinds, strict=True)}
+            for row in rows
+        ]
+        return names, out
+
+    def close(self) -> None:
+        for name in list(self._cached):
+            try:
+                self.spark.sql(f"UNCACHE TABLE IF EXISTS `{name}`")
+            except Exception:  # noqa: BLE001 - session already gone
+                pass
+        self._cached.clear()
+        self._finalizer()
+
+
+def _arrow(store: Store, table: str) -> Any:
+    rel = store.con.cursor().sql(f"SELECT * FROM {table}")
+    fetch = getattr(rel, "to_arrow_table", None) or rel.fetch_arrow_table  # duckdb < 1.4
+    return fetch()
+
+
+def _cleanup(paths: list[str | None]) -> None:
+    for p in paths:
+        if p:
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _sqlstr(s: str) -> str:
+    return s.replace("'", "''")
+
+
+def _short(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+__all__ = ["CAPS", "MV", "NUM", "SparkEngine", "spark_session"]
