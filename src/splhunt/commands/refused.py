@@ -41,12 +41,18 @@ REASONS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Refused(A.Command):
+    """Parses (so a catalog's searches all parse) and refuses when compiled, by name."""
+
+    text: str = ""
+
     @classmethod
     def parse(cls, p: CommandParser) -> Refused:
-        raise SplUnsupportedError(f"command '{p.name}'", REASONS.get(p.name, "not supported"), p.text, p.pos)
+        return cls(p.name, p.pos, p.text)
 
-    def compile(self, ctx, first: bool = False):  # pragma: no cover - parse always refuses
-        raise NotImplementedError
+    def compile(self, ctx, first: bool = False):  # noqa: ANN001, ANN201
+        raise SplUnsupportedError(
+            f"command '{self.name}'", REASONS.get(self.name, "not supported"), self.text, self.pos
+        )
 
 
 for _name in REASONS:
