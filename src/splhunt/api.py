@@ -39,7 +39,8 @@ class Session:
 
     def __init__(self, store: Store | None = None, content: str | Path | None = None,
                  *, knowledge: bool = True, now: float | None = None,
-                 engine: str = "duckdb", engine_options: dict[str, Any] | None = None):
+                 engine: str = "duckdb", engine_options: dict[str, Any] | None = None,
+                 geoip: str | Path | None = None):
         self.store = store or Store()
         # ingest always writes the DuckDB store; another engine loads from it
         self.engine = make_engine(engine, self.store, **(engine_options or {}))
@@ -47,6 +48,7 @@ class Session:
         self.macros = MacroLibrary()
         self.knowledge = knowledge
         self.now = now
+        self.geoip = str(geoip) if geoip else None
         self._base: Any = None
         self._base_version = -1
         if content is not None:
@@ -93,6 +95,7 @@ class Session:
         pipeline = parse(text)
         compiler = Compiler(self.base(), self.engine.caps, content=self.content,
                             macros=self.macros, now=self.now, lookups=self.lookups)
+        compiler.geoip = self.geoip
         return compiler.compile(pipeline)
 
     def search(self, spl: str) -> Result:

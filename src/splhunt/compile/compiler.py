@@ -27,6 +27,7 @@ class Capabilities:
     re2_only: bool = True  # regexes run on RE2 (no lookaround/backrefs) unless a UDF helps
     pcre_udf: bool = True  # engine registers splhunt_pcre_* functions for the rest
     replace_backref: str = "\\"  # `\1` (DuckDB) or `$1` (Spark) in regexp_replace
+    python_udf: bool = False  # engine registers splhunt's Python functions (iplocation)
     time_format: str = "strftime"  # time format strings: "strftime" (DuckDB) or "java" (Spark)
     #: commands and eval functions (`name()`) this engine cannot run, with the reason;
     #: they are refused by name on this engine only

@@ -20,7 +20,7 @@ from splhunt.compile.stage import MV, NUM, FieldInfo
 from splhunt.engines.store import Store
 from splhunt.errors import EngineError
 
-CAPS = Capabilities(dialect="duckdb", re2_only=True, pcre_udf=True, replace_backref="\\")
+CAPS = Capabilities(dialect="duckdb", re2_only=True, pcre_udf=True, replace_backref="\\", python_udf=True)
 
 
 @lru_cache(maxsize=512)
@@ -66,6 +66,59 @@ def _re_extract(s: pa.Array, p: pa.Array, g: pa.Array) -> pa.Array:
     return pa.array(out, pa.string())
 
 
+_GEO_KEYS = {
+    "City": ("city",),
+    "Country": ("country",),
+    "Region": ("subdivisions",),
+    "Continent": ("continent",),
+}
+
+
+@lru_cache(maxsize=8)
+def _geo_reader(path: str):  # noqa: ANN202
+    import maxminddb
+
+    return maxminddb.open_database(path)
+
+
+@lru_cache(maxsize=65536)
+def _geo_lookup(path: str, ip: str) -> dict | None:
+    try:
+        return _geo_reader(path).get(ip)
+    except ValueError:  # not an IP address
+        return None
+
+
+def _geo_field(rec: dict | None, name: str) -> str | None:
+    if not rec:
+        return None
+    loc = rec.get("location") or {}
+    if name == "lat":
+        v = loc.get("latitude")
+    elif name == "lon":
+        v = loc.get("longitude")
+    elif name == "Timezone":
+        v = loc.get("time_zone")
+    elif name == "MetroCode":
+        v = loc.get("metro_code")
+    elif name == "Region":
+        subs = rec.get("subdivisions") or []
+        v = (subs[0].get("names") or {}).get("en") if subs else None
+    else:
+        v = ((rec.get(_GEO_KEYS[name][0]) or {}).get("names") or {}).get("en")
+    return None if v is None or v == "" else str(v)
+
+
+def _geoip(ip: pa.Array, path: pa.Array, name: pa.Array) -> pa.Array:
+    return pa.array(
+        [
+            None if i is None or p is None else _geo_field(_geo_lookup(p, i), n)
+            for i, p, n in zip(ip.to_pylist(), path.to_pylist(), name.to_pylist(), strict=True)
+        ],
+        pa.string(),
+    )
+
+
 def register_functions(con: duckdb.DuckDBPyConnection) -> None:
     """Register splhunt's helper functions on a connection (idempotent)."""
     try:
@@ -77,6 +130,7 @@ def register_functions(con: duckdb.DuckDBPyConnection) -> None:
         ("splhunt_re_replace", _re_replace, [VARCHAR, VARCHAR, VARCHAR], VARCHAR),
         ("splhunt_re_match", _re_match, [VARCHAR, VARCHAR], BOOLEAN),
         ("splhunt_re_extract", _re_extract, [VARCHAR, VARCHAR, BIGINT], VARCHAR),
+        ("splhunt_geoip", _geoip, [VARCHAR, VARCHAR, VARCHAR], VARCHAR),
     ]
     for name, fn, params, ret in specs:
         try:
