@@ -92,6 +92,8 @@ def test_risk_is_stored_and_seen_by_the_risk_data_model(hunted: tuple[Any, Path]
         st.close()
     corr = [f for f in res.findings if f.detection_name == "Fixture Risk Threshold"]
     assert corr and all(f.risk_objects[0].score == 80 for f in corr)
+    # a risk notable adds no risk of its own
+    assert not [r for r in res.risk if r["detection_name"] == "Fixture Risk Threshold"]
 
 
 def test_rehunt_replaces_instead_of_duplicating(hunted: tuple[Any, Path], content_dir: Path) -> None:

@@ -21,7 +21,8 @@ Data-source selection (`select`):
    an event.
 4. Correlation detections (type `Correlation`) read the Risk data model: they run in
    a second pass, after the first pass's risk events are in the store, when there are
-   any.
+   any. Their findings are kept (they are ES's risk notables) but add no risk events,
+   so an entity's score is not counted twice.
 
 Every detection considered is reported: run (with its results and findings), skipped
 (with the reason) or failed (with the engine's message).
@@ -428,10 +429,9 @@ def hunt(
         have_risk = save and (bool(r1) or Inventory.of(store).risk_events > 0)
         if have_risk:
             f2 = run([(d, "correlation: risk events present") for d in correlation], 2)
-            r2 = risk_rows(f2)
-            save_hunt(store, [d.id for d in correlation], f2, r2)
+            # ES risk incident rules raise notables, not risk: no risk events from them
+            save_hunt(store, [d.id for d in correlation], f2, [])
             res.findings.extend(f2)
-            res.risk.extend(r2)
         else:
             for d in correlation:
                 res.statuses.append(DetectionStatus(d, SKIPPED, "correlation: no risk events in the store", phase=2))
