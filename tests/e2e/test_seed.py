@@ -23,11 +23,16 @@ SEED_COLUMNS = [
 ]
 
 
+_CACHE: dict[str, tuple[Session, object]] = {}
+
+
 def _run_samples() -> tuple[Session, object]:
-    s = Session()
-    s.ingest([SAMPLES / "logs"])
-    det = load_detection(DETECTION)
-    return s, s.run_detection(det)
+    """The bundled samples ingested and the seed run once for this module (read-only use)."""
+    if "samples" not in _CACHE:
+        s = Session()
+        s.ingest([SAMPLES / "logs"])
+        _CACHE["samples"] = (s, s.run_detection(load_detection(DETECTION)))
+    return _CACHE["samples"]
 
 
 def test_seed_returns_the_one_positive_with_addon_fields() -> None:
@@ -63,8 +68,7 @@ def test_seed_finding_from_intermediate_findings() -> None:
 
 
 def test_value_matching_is_case_insensitive_and_both_patterns_needed() -> None:
-    s = Session()
-    s.ingest([SAMPLES / "logs"])
+    s, _ = _run_samples()
     base = "`sysmon` EventID=7 ImageLoaded=\"*\\\\APPDATA\\\\LOCAL\\\\TEMP\\\\.NET\\\\DEVTUNNEL\\\\*\""
     both = s.search(base + ' ImageLoaded="*DEVTUNNEL.DLL" | stats count').rows[0]["count"]
     first_only = s.search(base + " | stats count").rows[0]["count"]
