@@ -34,8 +34,18 @@ from splhunt.errors import EngineError
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
+_JSON = "splhunt's JSON functions are written for DuckDB's JSON type; not translated to Spark yet"
+
+#: What the Spark engine refuses by name (DuckDB runs it): command or `function()` -> why.
+SPARK_REFUSED: dict[str, str] = {
+    **{f"{f}()": _JSON for f in ("spath", "json_extract", "json_keys", "json_object", "json_array", "json_valid")},
+    "spath": _JSON,
+    "fromjson": _JSON,
+}
+
 CAPS = Capabilities(
-    dialect="spark", re2_only=False, pcre_udf=False, replace_backref="$", time_format="java"
+    dialect="spark", re2_only=False, pcre_udf=False, replace_backref="$", time_format="java",
+    refused=SPARK_REFUSED,
 )
 
 #: SQL settings every splhunt Spark session runs with (they are per-session confs).
@@ -234,7 +244,7 @@ class SparkEngine:
         ).from_(base.relation)
         for cte_name, q in base.ctes:
             query = query.with_(exp.to_identifier(cte_name, quoted=True), as_=q)
-        sql = query.sql("spark")
+        sql = spark_sql(query)
         try:
             self.spark.sql(f"UNCACHE TABLE IF EXISTS `{name}`")
             df = self.spark.sql(sql)
@@ -248,7 +258,7 @@ class SparkEngine:
         return out
 
     def execute(self, plan: Plan) -> tuple[list[str], list[dict[str, Any]]]:
-        sql = plan.sql("spark")
+        sql = spark_sql(plan.query)
         try:
             rows = self.spark.sql(sql).collect()
         except Exception as e:  # noqa: BLE001
@@ -275,6 +285,21 @@ def _arrow(store: Store, table: str) -> Any:
     rel = store.con.cursor().sql(f"SELECT * FROM {table}")
     fetch = getattr(rel, "to_arrow_table", None) or rel.fetch_arrow_table  # duckdb < 1.4
     return fetch()
+
+
+def spark_sql(query: exp.Expression) -> str:
+    """`query` as Spark SQL, after the one rewrite sqlglot does not make: a
+    ROW_NUMBER() without ORDER BY (DuckDB numbers rows as they come; Spark demands an
+    order) is ordered by monotonically_increasing_id(), the order rows come in."""
+
+    def fix(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Window) and isinstance(node.this, exp.RowNumber) and not node.args.get("order"):
+            node = node.copy()
+            arrival = exp.Anonymous(this="monotonically_increasing_id", expressions=[])
+            node.set("order", exp.Order(expressions=[exp.Ordered(this=arrival)]))
+        return node
+
+    return query.transform(fix).sql("spark")
 
 
 def _cleanup(paths: list[str | None]) -> None:
