@@ -58,3 +58,8 @@ class CountingStore:
 @pytest.fixture
 def counting_store() -> CountingStore:
     return CountingStore()
+
+
+@pytest.fixture(scope="session")
+def counting_store_class() -> type[CountingStore]:
+    return CountingStore

@@ -222,12 +222,19 @@ _MSG_KEY = re.compile(r"\n(\w+):")
 def _sysmon_reorder(
     data: list[tuple[str, str]], message: str | None, dropped: set[str]
 ) -> list[tuple[str, str]]:
-    """Sysmon: EventData in Message order; Data values NXLog metadata hid, recovered."""
+    """Sysmon: EventData in Message order; Data values NXLog metadata hid, recovered.
+
+    Sysmon's message lists every EventData field as ``Key: value``. A JSON field
+    missing from a complete message (one with ``UtcTime``) was added by the collection
+    pipeline (Mordor's Logstash copies ``SourceProcessId`` to ``ProcessId``) and is
+    dropped; without a usable message the data is kept as it is.
+    """
     if not message:
         return data
     keys = [k for k in _MSG_KEY.findall(message) if k in SYSMON_FIELDS]
     if keys == [k for k, _ in data]:
         return data
+    complete = "UtcTime" in keys
     have = dict(data)
     out: list[tuple[str, str]] = []
     for line in message.split("\n")[1:]:
@@ -241,7 +248,8 @@ def _sysmon_reorder(
             out.append((k, v[1:] if v.startswith(" ") else v))
     if not out:
         return data
-    out.extend((k, v) for k, v in data if k in have)
+    if not complete:
+        out.extend((k, v) for k, v in data if k in have)
     return out
 
 
