@@ -10,7 +10,7 @@ from splhunt.compile.expr import compile_expr
 from splhunt.compile.stage import BOOL, Stage
 from splhunt.errors import CompileError
 from splhunt.spl import ast as A
-from splhunt.spl.lexer import EOF, OP, QNAME, STRING, WORD
+from splhunt.spl.lexer import EOF, NUMBER, OP, QNAME, STRING, WORD
 from splhunt.spl.parser import CommandParser, EvalParser
 
 
@@ -27,8 +27,17 @@ class Eval(A.Command):
             t = ep.next()
             if t.type not in (WORD, QNAME, STRING):
                 raise ep.error("eval: expected a field name", t)
+            name, end = t.value, t.end
+            # Splunk takes `set-mppreference=...` as one target name: glue adjacent `-` parts
+            while t.type == WORD and ep.peek().type == OP and ep.peek().value == "-" and ep.peek().pos == end:
+                dash = ep.next()
+                part = ep.peek()
+                if part.pos != dash.end or part.type not in (WORD, NUMBER):
+                    raise ep.error("eval: bad field name", part)
+                ep.next()
+                name, end = f"{name}-{part.value}", part.end
             ep.expect("=")
-            out.append((t.value, ep.parse_expr()))
+            out.append((name, ep.parse_expr()))
             nxt = ep.next()
             if nxt.type == EOF:
                 break

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from splhunt.compile.stage import allocate
 from splhunt.errors import SplUnsupportedError
@@ -52,13 +51,16 @@ class LookupTable:
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    opts = pacsv.ConvertOptions(strings_can_be_null=False)
-    tbl = pacsv.read_csv(path, convert_options=opts, read_options=pacsv.ReadOptions(encoding="utf8"))
-    tbl = tbl.cast(pa.schema([pa.field(n, pa.string()) for n in tbl.column_names]))
-    # header cells are field names: `EventCode, Description` names `Description`
-    cols = [c.strip() for c in tbl.column_names]
-    tbl = tbl.rename_columns(cols)
-    return cols, tbl.to_pylist()
+    """Header and rows of a lookup CSV, every value as text; header cells are trimmed
+    (`EventCode, Description` names `Description`)."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, [])
+        cols = [c.strip() for c in header]
+        rows = [dict(zip(cols, (v.strip() for v in r), strict=False)) for r in reader if r]
+    return cols, rows
 
 
 class LookupRegistry:

@@ -203,8 +203,17 @@ class CommandParser:
                 break
             if t.type not in (WORD, STRING):
                 break
-            out.append(t.value)
             self.i += 1
+            nxt = self.peek()
+            if t.type == WORD and nxt.type == OP and nxt.value == "(" and nxt.pos == t.end:
+                # a field named like an aggregation: `predicted(x)`, `count(user)`
+                from splhunt.spl.lexer import matching_bracket
+
+                close = matching_bracket(self.text, nxt.pos, "(", ")")
+                out.append(self.text[t.pos : close + 1])
+                self.seek(close + 1)
+                continue
+            out.append(t.value)
         return out
 
     def search_expr(self) -> A.SearchNode:
