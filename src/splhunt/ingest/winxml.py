@@ -459,6 +459,55 @@ SYSTEM_LAYOUT = (
     ("Computer", ()),
     ("Security", ("UserID",)),
 )
+#: Elements whose value is element text (all other System values are attributes).
+_TEXT_TAGS = frozenset(
+    {"EventID", "Version", "Level", "Task", "Opcode", "Keywords", "EventRecordID", "Channel", "Computer"}
+)
+_SYS_TEMPLATES: dict[frozenset[str], tuple[str, list[str], list[str]]] = {}
+
+
+def _system_template(keys: frozenset[str]) -> tuple[str, list[str], list[str]]:
+    """A ``str.format_map`` template of the System block for this set of present values,
+    with the element-text names and attribute names in document order (the order the
+    add-on's regexes find them)."""
+    out: list[str] = []
+    kv: list[str] = []
+    attrs: list[str] = []
+
+    def attr(name: str) -> str:
+        if name not in keys:
+            return ""
+        attrs.append(name)
+        return f" {name}='{{{name}}}'"
+
+    def text(tag: str, a: str = "") -> None:
+        if tag in keys:
+            out.append(f"<{tag}{a}>{{{tag}}}</{tag}>")
+            if not a:
+                kv.append(tag)
+        elif a:
+            out.append(f"<{tag}{a}/>")
+
+    a = attr("Name") + attr("Guid") + attr("EventSourceName")
+    if a:
+        out.append(f"<Provider{a}/>")
+    text("EventID", attr("Qualifiers"))
+    for tag in ("Version", "Level", "Task", "Opcode", "Keywords"):
+        text(tag)
+    a = attr("SystemTime")
+    if a:
+        out.append(f"<TimeCreated{a}/>")
+    text("EventRecordID")
+    out.append(f"<Correlation{attr('ActivityID')}{attr('RelatedActivityID')}/>")
+    a = attr("ProcessID") + attr("ThreadID")
+    if a:
+        out.append(f"<Execution{a}/>")
+    text("Channel")
+    text("Computer")
+    out.append(f"<Security{attr('UserID')}/>")
+    return "".join(out), kv, attrs
+
+
 #: Characters whose presence means a value needs escaping (attribute values: also ').
 _ESC_CHARS = re.compile(r"[&<>']")
 #: Data names met that need no escaping.
@@ -481,54 +530,24 @@ def build_event(
     ``ProcessID``...); values are unescaped. Elements with neither text nor attributes
     are written only when Windows always writes them (``Correlation``, ``Security``).
     """
-    g = sysvals.get
-    esc = _ESC_CHARS.search("\x00".join([v for v in sysvals.values() if v])) is not None
-    out = []
-    kv: list[tuple[str, str]] = []
-    attrs: list[tuple[str, str]] = []
-
-    def attr(name: str) -> str:
-        v = g(name)
-        if not v:
-            return ""
-        if esc:
-            v = attr_escape(v)
-        attrs.append((name, f"'{v}'"))
-        return f" {name}='{v}'"
-
-    def text(tag: str, a: str = "") -> None:
-        v = g(tag)
-        if v:
-            if esc:
-                v = xml_escape(v)
-            out.append(f"<{tag}{a}>{v}</{tag}>")
-            if not a:
-                kv.append((tag, v))
-        elif a:
-            out.append(f"<{tag}{a}/>")
-
-    a = attr("Name") + attr("Guid") + attr("EventSourceName")
-    if a:
-        out.append(f"<Provider{a}/>")
-    text("EventID", attr("Qualifiers"))
-    for tag in ("Version", "Level", "Task", "Opcode", "Keywords"):
-        if tag in sysvals:
-            text(tag)
-    a = attr("SystemTime")
-    if a:
-        out.append(f"<TimeCreated{a}/>")
-    text("EventRecordID")
-    out.append(f"<Correlation{attr('ActivityID')}{attr('RelatedActivityID')}/>")
-    a = attr("ProcessID") + attr("ThreadID")
-    if a:
-        out.append(f"<Execution{a}/>")
-    text("Channel")
-    text("Computer")
-    out.append(f"<Security{attr('UserID')}/>")
-    sysx = "".join(out)
+    if None in sysvals.values() or "" in sysvals.values():
+        sysvals = {k: v for k, v in sysvals.items() if v}
+    if _ESC_CHARS.search("\x00".join(sysvals.values())) is not None:
+        vals = {k: (xml_escape(v) if k in _TEXT_TAGS else attr_escape(v)) for k, v in sysvals.items()}
+    else:
+        vals = sysvals
+    keys = frozenset(vals)
+    tmpl = _SYS_TEMPLATES.get(keys)
+    if tmpl is None:
+        tmpl = _SYS_TEMPLATES[keys] = _system_template(keys)
+    fmt, kv_names, attr_names = tmpl
+    sysx = fmt.format_map(vals)
     fields: dict[str, Any] = {"System_Props_Xml": sysx}
-    _add_pairs(fields, kv)
-    _add_pairs(fields, attrs)
+    for k in kv_names:
+        fields[k] = vals[k]
+    for k in attr_names:
+        fields[k] = f"'{vals[k]}'"
+    g = sysvals.get
     parts = [EVENT_OPEN, "<System>", sysx, "</System>"]
     if data is not None:
         names = [n for n, _ in data]
