@@ -130,20 +130,25 @@ class Stats(A.Command):
 
 
 def explode_mv_by(ctx: Ctx, stage: Stage, by: tuple[str, ...]) -> Stage:
-    """One row per value of each multivalue group-by field (Splunk groups by each value)."""
+    """One row per value of each multivalue group-by field (Splunk groups by each value).
+
+    One field per CTE: with several multivalue fields a row counts in every combination
+    of their values (DuckDB would zip two UNNESTs of one SELECT; Spark allows one
+    generator per SELECT).
+    """
     mv = [f for f in by if stage.has(f) and stage.kind(f) == MV]
-    if not mv:
-        return stage
     cc = ctx.compiler
-    projections: list[exp.Expression] = []
-    fields = dict(stage.fields)
-    for f, fi in stage.fields.items():
-        if f in mv:
-            projections.append(exp.alias_(exp.Explode(this=colref(fi.col)), ident(fi.col)))
-            fields[f] = FieldInfo(fi.col, STR)
-        else:
-            projections.append(colref(fi.col))
-    return cc.push(cc.select_from(stage).select(*projections), fields)
+    for name in dict.fromkeys(mv):
+        projections: list[exp.Expression] = []
+        fields = dict(stage.fields)
+        for f, fi in stage.fields.items():
+            if f == name:
+                projections.append(exp.alias_(exp.Explode(this=colref(fi.col)), ident(fi.col)))
+                fields[f] = FieldInfo(fi.col, STR)
+            else:
+                projections.append(colref(fi.col))
+        stage = cc.push(cc.select_from(stage).select(*projections), fields)
+    return stage
 
 
 def compile_stats(ctx: Ctx, aggs: tuple[Agg, ...], by: tuple[str, ...], *, extra_where: exp.Expression | None = None) -> Stage:
@@ -251,7 +256,11 @@ def aggregate(agg: Agg, ctx: Ctx) -> Typed:
     if fn is None:
         pct = _percentile(f)
         if pct is not None:
-            return Typed(exp.PercentileCont(this=_numeric(t), expression=exp.Literal.number(pct)), NUM)
+            q = exp.Literal.number(pct)
+            if ctx.caps.percentile == "percentile":
+                # Spark: exact percentile(); sqlglot writes PercentileCont as a call Spark rejects
+                return Typed(exp.Quantile(this=_numeric(t), quantile=q), NUM)
+            return Typed(exp.PercentileCont(this=_numeric(t), expression=q), NUM)
         raise SplUnsupportedError(f"stats function {f}()", "not implemented")
     return fn(t, ctx)
 

@@ -29,6 +29,7 @@ class Capabilities:
     replace_backref: str = "\\"  # `\1` (DuckDB) or `$1` (Spark) in regexp_replace
     python_udf: bool = False  # engine registers splhunt's Python functions (iplocation)
     time_format: str = "strftime"  # time format strings: "strftime" (DuckDB) or "java" (Spark)
+    percentile: str = "quantile_cont"  # exact percentiles: quantile_cont(x, p) or percentile(x, p)
     #: commands and eval functions (`name()`) this engine cannot run, with the reason;
     #: they are refused by name on this engine only
     refused: dict[str, str] = field(default_factory=dict)
