@@ -45,7 +45,7 @@ SPARK_REFUSED: dict[str, str] = {
 
 CAPS = Capabilities(
     dialect="spark", re2_only=False, pcre_udf=False, replace_backref="$", time_format="java",
-    refused=SPARK_REFUSED,
+    percentile="percentile", refused=SPARK_REFUSED,
 )
 
 #: SQL settings every splhunt Spark session runs with (they are per-session confs).
@@ -56,6 +56,9 @@ SESSION_CONF: dict[str, str] = {
     # compiler asks for TRY_ forms where sqlglot has them; non-ANSI mode covers the rest
     # (to_timestamp, division by zero) the way DuckDB's TRY_/NULLIF forms do.
     "spark.sql.ansi.enabled": "false",
+    # ... but size(NULL) must stay NULL, as DuckDB's array_length gives (non-ANSI Spark
+    # returns -1, and `sequence(1, size(x))` would then invent values)
+    "spark.sql.legacy.sizeOfNull": "false",
 }
 
 #: Extra settings for the shared session splhunt builds itself (not for one handed in).
