@@ -84,8 +84,11 @@ def to_str(t: Typed) -> exp.Expression:
         return t.sql
     if t.kind == NUM:
         if t.literal:
-            v = float(t.sql.this)
-            return exp.Literal.string(str(int(v)) if v.is_integer() else t.sql.this)
+            # a negative number literal is Neg(Literal) in sqlglot
+            v = float(t.sql.to_py())
+            if v.is_integer():
+                return exp.Literal.string(str(int(v)))
+            return exp.Literal.string(t.sql.this if isinstance(t.sql, exp.Literal) else "-" + t.sql.this.this)
         return num_to_str(t.sql)
     if t.kind == MV:
         return first_value(t.sql)
