@@ -34,7 +34,7 @@ def test_layout_is_partitioned_by_sourcetype_and_day(tmp_path: Path) -> None:
         "events/sourcetype=XmlWinEventLog/date=2023-11-14",
         "events/sourcetype=__HIVE_DEFAULT_PARTITION__/date=__HIVE_DEFAULT_PARTITION__",
     ]
-    assert (tmp_path / "_fields.parquet").exists() and (tmp_path / "_sources.parquet").exists()
+    assert (tmp_path / "splhunt_fields.parquet").exists() and (tmp_path / "splhunt_sources.parquet").exists()
     reg = {f["field"]: f["col"] for f in read_sidecar(tmp_path)["fields"]}
     # case-distinct fields keep their distinct columns
     assert reg["ProcessId"] != reg["ProcessID"]

@@ -30,11 +30,14 @@ def norm_rows(rows: list[dict[str, Any]], ordered: bool = False) -> list[Any]:
 
 
 def outcome(session: Any, spl: str) -> tuple[str, Any]:
-    """("rows", (columns, rows)), ("refused", message) or ("error", message)."""
+    """("rows", (columns, rows)), ("refused", message), ("error", message) or
+    ("crash", message) for an exception splhunt did not mean to raise."""
     try:
         res = session.search(spl)
     except SplUnsupportedError as e:
         return "refused", str(e)
     except SplhuntError as e:
         return "error", str(e)
+    except Exception as e:  # noqa: BLE001 - reported by the caller
+        return "crash", f"{type(e).__name__}: {e}"
     return "rows", (res.columns, res.rows)

@@ -1,8 +1,8 @@
 """A Parquet layout of the event store that DuckDB and Spark both read.
 
     <uri>/
-      _fields.parquet      the field registry: field, col, kind (in order), layout version
-      _sources.parquet     source, sourcetype, events: one row per pair
+      splhunt_fields.parquet   the field registry: field, col, kind (in order), layout version
+      splhunt_sources.parquet  source, sourcetype, events: one row per pair
       events/sourcetype=<st>/date=<YYYY-MM-DD>/data_0.parquet
 
 Events are partitioned Hive-style by `sourcetype` and by the UTC day of `_time`
@@ -40,8 +40,9 @@ from splhunt.errors import EngineError
 
 LAYOUT_VERSION = 1
 EVENTS = "events"
-FIELDS = "_fields.parquet"
-SOURCES = "_sources.parquet"
+# not `_`-prefixed: Spark and Hadoop take such files for hidden metadata and skip them
+FIELDS = "splhunt_fields.parquet"
+SOURCES = "splhunt_sources.parquet"
 PARTITIONS = ("sourcetype", "date")
 
 
