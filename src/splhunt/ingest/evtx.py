@@ -37,7 +37,7 @@ from typing import Any, BinaryIO
 from evtx import PyEvtxParser
 
 from .common import FMT_EVTX, Context, xml_event
-from .winxml import DATA_FAST_RE, _add_pairs, derive, extract_fields
+from .winxml import ATTR_RE, DATA_FAST_RE, EID2_RE, KV_RE, _add_pairs, derive, extract_fields
 
 HEADER_SIZE = 4096
 CHUNK_SIZE = 65536
@@ -56,7 +56,10 @@ _BARE_GUID_TEXT = re.compile(
 )
 _BARE_GUID = re.compile(r"[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}")
 _TAG_DQ = re.compile(r"<[A-Za-z][^<>]*=\"[^<>]*>")
-_SELF_CLOSING = frozenset({"Provider", "TimeCreated", "Correlation", "Execution", "Security"})
+_SELF_CLOSING = ("></Provider>", "></TimeCreated>", "></Correlation>", "></Execution>", "></Security>")
+_EMPTY_EL = re.compile(r"<(\w+)((?: [^<>]*)?)></\1>")
+_ATTR_BARE_GUID = re.compile(r"='([0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12})'")
+_SYSTIME = re.compile(r"SystemTime='([^']*)'")
 _REC_NO = re.compile(r"record number (\d+)")
 
 
@@ -107,6 +110,20 @@ def convert_record(x: str, timestamp: str | None = None) -> tuple[str, dict[str,
     if i < 0 or j < 0:
         return x, extract_fields(x)
     head = x[:i].replace('"', "'")
+    sysx = x[i + 8 : j]
+    if sysx.count('"') == 2 * sysx.count('="') and "'" not in sysx:
+        # Fast path (every real record): all double quotes delimit attribute values.
+        sysx = sysx.replace('="', "='").replace('"', "'")
+        for tag in _SELF_CLOSING:
+            sysx = sysx.replace(tag, "/>")
+        if "></" in sysx:
+            sysx = _EMPTY_EL.sub(r"<\1\2/>", sysx)
+        if "='" in sysx and "-" in sysx:
+            sysx = _ATTR_BARE_GUID.sub(r"='{\1}'", sysx)
+        m = _SYSTIME.search(sysx)
+        if m is not None:
+            sysx = f"{sysx[: m.start(1)]}{_system_time(m.group(1), timestamp)}{sysx[m.end(1):]}"
+        return _finish(head, sysx, x[j + 9 :], None)
     out = []
     kv: list[tuple[str, str]] = []
     attrs: list[tuple[str, str]] = []
@@ -130,32 +147,57 @@ def convert_record(x: str, timestamp: str | None = None) -> tuple[str, dict[str,
                     eid_text = text
             else:
                 kv.append((tag, text))
-        elif a or tag in _SELF_CLOSING:
-            out.append(f"<{tag}{a}/>")
         else:
-            out.append(f"<{tag}></{tag}>")
+            out.append(f"<{tag}{a}/>")
     sysx = "".join(out)
-    body = x[j + 9 :]
-    if body.startswith("<EventData>") and body.count('="') == body.count('<Data Name="'):
-        body = body.replace('<Data Name="', "<Data Name='").replace('">', "'>")
-    elif '="' in body:
-        body = _TAG_DQ.sub(_quote, body)
-    if "-" in body:
-        body = _BARE_GUID_TEXT.sub(r">{\1}<", body)
-    raw = f"{head}<System>{sysx}</System>{body}"
-    if not body.startswith("<EventData>") or body.count("<EventData") != 1 or (
-        "<UserData" in body or "<RenderingInfo" in body or "<DebugData" in body
-    ):
-        return raw, extract_fields(raw)
-    fields: dict[str, Any] = {"System_Props_Xml": sysx}
-    _add_pairs(fields, kv)
-    _add_pairs(fields, attrs)
+    return _finish(head, sysx, x[j + 9 :], (kv, attrs, eid_text))
+
+
+def _finish(
+    head: str, sysx: str, body: str, sysfields: tuple[list, list, str | None] | None
+) -> tuple[str, dict[str, Any]]:
+    """Convert the part after ``</System>`` and assemble the raw text and fields."""
     end = body.find("</EventData>")
-    if end < 0:
+    if (
+        end < 0
+        or not body.startswith("<EventData>")
+        or body.count('="') != body.count('<Data Name="')
+        or body.count("<EventData") != 1
+        or "<UserData" in body
+        or "<RenderingInfo" in body
+        or "<DebugData" in body
+    ):
+        # Rare shapes (UserData, several blocks...): generic rewrite, regex extraction.
+        if '="' in body:
+            body = _TAG_DQ.sub(_quote, body)
+        if "-" in body:
+            body = _BARE_GUID_TEXT.sub(r">{\1}<", body)
+        raw = f"{head}<System>{sysx}</System>{body}"
         return raw, extract_fields(raw)
-    edx = body[11:end]
+    edx = body[11:end].replace('<Data Name="', "<Data Name='").replace('">', "'>")
+    pairs = DATA_FAST_RE.findall(edx)
+    guids = [v for _, v in pairs if len(v) == 36 and v[8] == "-" and _BARE_GUID.fullmatch(v)]
+    if guids:
+        for v in set(guids):
+            edx = edx.replace(f">{v}<", f">{{{v}}}<")
+        pairs = DATA_FAST_RE.findall(edx)
+    if "<Data>" in edx and "-" in edx:
+        edx = _BARE_GUID_TEXT.sub(r">{\1}<", edx)
+    raw = f"{head}<System>{sysx}</System><EventData>{edx}{body[end:]}"
+    fields: dict[str, Any] = {"System_Props_Xml": sysx}
+    if sysfields is None:
+        _add_pairs(fields, KV_RE.findall(sysx))
+        _add_pairs(fields, ATTR_RE.findall(sysx))
+        eid_text = None
+        if "EventID" not in fields:
+            m = EID2_RE.search(sysx)
+            eid_text = m.group(1) if m else None
+    else:
+        kv, attrs, eid_text = sysfields
+        _add_pairs(fields, kv)
+        _add_pairs(fields, attrs)
     fields["EventData_Xml"] = edx
-    _add_pairs(fields, DATA_FAST_RE.findall(edx))
+    _add_pairs(fields, pairs)
     derive(fields, eid_text)
     return raw, fields
 

@@ -22,14 +22,18 @@ _DONE = None
 
 
 def _worker(tasks, results, opts: Options, batch_size: int) -> None:
+    # One batch across files: small files must not become small INSERTs (each INSERT
+    # into the wide events table has a large fixed cost).
+    batch = Batch()
     while True:
         task = tasks.get()
         if task is _DONE:
+            if batch.n:
+                results.put(("batch", batch.take(), None))
             results.put(("exit", None, None))
             return
         path, explicit, size = task
         report = IngestReport()
-        batch = Batch()
         try:
             for ev in events_of_file(path, report, opts, None, explicit):
                 batch.add(ev)
@@ -42,8 +46,6 @@ def _worker(tasks, results, opts: Options, batch_size: int) -> None:
                 f"{path}: reader failed ({type(exc).__name__}: {exc}); "
                 f"events before it were kept\n{traceback.format_exc(limit=3)}",
             )
-        if batch.n:
-            results.put(("batch", batch.take(), None))
         results.put(("file", report, size))
 
 

@@ -1,0 +1,167 @@
+"""Ingest throughput per format, on the real data of ``<repo>/../shared/data``.
+
+For each format a corpus is made from the MANIFEST's files of that format: EVTX (every
+``.evtx``), XmlWinEventLog lines, JSON lines (Security-Datasets / attack_data archives,
+decompressed to one JSON-lines file) and classic WinEventLog text. Small corpora are
+repeated (same events, several copies) up to ``--min-events`` so that the rate is not
+dominated by start-up. Each corpus is then timed twice:
+
+* ``parse``: `read_events` only, one process (the readers' own speed);
+* ``ingest``: `ingest_paths` into a fresh in-memory `Store` (DuckDB), with the default
+  worker processes (the number that the CLI uses) - this is the figure reported.
+
+Times are wall-clock; the table also gives the CPU seconds of this process and the
+machine's load average, since a busy machine changes the wall-clock rate a lot.
+The last line is::
+
+    ingest evtx_eps=... xml_eps=... jsonl_eps=... wineventlog_eps=...
+
+Usage: python bench/ingest_bench.py [--data ../shared/data] [--min-events 100000]
+       [--json-events 150000] [--workers N] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from splhunt.engines.store import Store  # noqa: E402
+from splhunt.ingest import IngestReport, ingest_paths, read_events  # noqa: E402
+from splhunt.ingest.containers import members, sniffed  # noqa: E402
+from splhunt.ingest.detect import CONTAINERS, TAR  # noqa: E402
+
+
+def _manifest(data: Path) -> list[dict[str, str]]:
+    with open(data / "MANIFEST.csv", newline="", encoding="utf-8") as f:
+        return [r for r in csv.DictReader(f) if r["events"]]
+
+
+def _unpack(path: Path, out) -> None:
+    """Append the decompressed member bytes of a .zip/.tar.gz log archive to `out`."""
+    with open(path, "rb") as fh:
+        fmt, buf = sniffed(fh)
+        if fmt not in CONTAINERS:
+            shutil.copyfileobj(buf, out)
+            return
+        for _name, stream in members(fmt, buf, str(path)):
+            ifmt, ibuf = sniffed(stream)
+            if ifmt == TAR:
+                for _n, s in members(TAR, ibuf, str(path)):
+                    if not _n.rsplit("/", 1)[-1].startswith("."):
+                        shutil.copyfileobj(s, out)
+            elif "__MACOSX" not in _name:
+                shutil.copyfileobj(ibuf, out)
+
+
+def build_corpora(data: Path, tmp: Path, min_events: int, json_events: int) -> dict[str, tuple[list[Path], int]]:
+    """format -> (files, events in them)."""
+    rows = _manifest(data)
+    corpora: dict[str, tuple[list[Path], int]] = {}
+
+    # EVTX: the files themselves, copied k times to reach min_events.
+    evtx = [r for r in rows if r["format"] == "evtx"]
+    n = sum(int(r["events"]) for r in evtx)
+    k = max(1, -(-min_events // n))
+    files = []
+    for i in range(k):
+        for j, r in enumerate(evtx):
+            dst = tmp / "evtx" / f"{i}_{j}.evtx"
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(data / r["local_path"], dst)
+            files.append(dst)
+    corpora["evtx"] = (files, n * k)
+
+    # XML lines and classic text: the events of every file, concatenated; the
+    # concatenation written k times (k files, so worker processes can share them).
+    for fmt, pick in (
+        ("xml", lambda r: r["format"] == "xmlwineventlog" and "JSON" not in r["subformat"]),
+        ("wineventlog", lambda r: r["subformat"].startswith("wineventlog-text")),
+    ):
+        chosen = [r for r in rows if pick(r)]
+        blob = b"".join((data / r["local_path"]).read_bytes().rstrip(b"\r\n") + b"\n" for r in chosen)
+        n = sum(int(r["events"]) for r in chosen)
+        k = max(1, -(-min_events // n))
+        files = []
+        per_file = max(1, k // 8)
+        for i in range(0, k, per_file):
+            dst = tmp / f"{fmt}_{i}.log"
+            dst.write_bytes(blob * min(per_file, k - i))
+            files.append(dst)
+        corpora[fmt] = (files, n * k)
+
+    # JSON lines: the archives decompressed (one .jsonl per archive), up to json_events.
+    files = []
+    n = 0
+    for i, r in enumerate(rr for rr in rows if rr["format"] == "json-lines"):
+        if n >= json_events:
+            break
+        dst = tmp / f"json_{i}.jsonl"
+        with open(dst, "wb") as out:
+            _unpack(data / r["local_path"], out)
+        files.append(dst)
+        n += int(r["events"])
+    corpora["jsonl"] = (files, n)
+    return corpora
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", type=Path, default=REPO / ".." / "shared" / "data")
+    ap.add_argument("--min-events", type=int, default=100_000)
+    ap.add_argument("--json-events", type=int, default=150_000)
+    ap.add_argument("--workers", type=int, default=None, help="worker processes (default: automatic)")
+    ap.add_argument("--keep", action="store_true", help="keep the corpus directory")
+    args = ap.parse_args()
+    if not (args.data / "MANIFEST.csv").exists():
+        sys.exit(f"no MANIFEST.csv under {args.data}: the benchmark needs ../shared/data")
+    tmp = Path(tempfile.mkdtemp(prefix="ingest_bench_", dir=REPO / "bench" if (REPO / "bench").is_dir() else None))
+    try:
+        corpora = build_corpora(args.data.resolve(), tmp, args.min_events, args.json_events)
+        try:
+            load = os.getloadavg()
+        except OSError:
+            load = (0.0, 0.0, 0.0)
+        print(f"cpus={os.cpu_count()} load_avg={load[0]:.1f},{load[1]:.1f},{load[2]:.1f}")
+        print(f"{'format':<12} {'events':>9} {'parse s':>8} {'parse ev/s':>11} {'ingest s':>9} {'ingest ev/s':>12} {'cpu s':>7}")
+        eps: dict[str, float] = {}
+        for fmt in ("evtx", "xml", "jsonl", "wineventlog"):
+            files, expect = corpora[fmt]
+            rep = IngestReport()
+            t0 = time.perf_counter()
+            n_parse = sum(1 for f in files for _ in read_events(f, report=rep))
+            parse_s = time.perf_counter() - t0
+            store = Store()
+            c0, t0 = time.process_time(), time.perf_counter()
+            report = ingest_paths(files, store, workers=args.workers)
+            ingest_s = time.perf_counter() - t0
+            cpu = time.process_time() - c0
+            n = store.count()
+            assert n == report.read == n_parse == expect, (fmt, n, report.read, n_parse, expect)
+            store.close()
+            eps[fmt] = n / ingest_s
+            print(
+                f"{fmt:<12} {n:>9,} {parse_s:>8.2f} {n_parse / parse_s:>11,.0f} "
+                f"{ingest_s:>9.2f} {eps[fmt]:>12,.0f} {cpu:>7.2f}"
+            )
+        print(
+            f"ingest evtx_eps={eps['evtx']:.0f} xml_eps={eps['xml']:.0f} "
+            f"jsonl_eps={eps['jsonl']:.0f} wineventlog_eps={eps['wineventlog']:.0f}"
+        )
+    finally:
+        if args.keep:
+            print(f"corpus kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
