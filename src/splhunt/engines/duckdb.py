@@ -135,8 +135,8 @@ def register_functions(con: duckdb.DuckDBPyConnection) -> None:
     for name, fn, params, ret in specs:
         try:
             con.create_function(name, fn, params, ret, type="arrow", null_handling="special")
-        except duckdb.CatalogException:
-            pass  # already registered on this connection
+        except (duckdb.CatalogException, duckdb.NotImplementedException):
+            pass  # already registered on this connection (another engine over the same store)
 
 
 def format_value(v: Any, kind: str) -> Any:
