@@ -232,3 +232,15 @@ def test_orjson_and_json_agree_on_fixture_values(fx):
     for p in (fx / "json_lines").iterdir():
         for line in p.read_text().splitlines():
             assert orjson.loads(line) == json.loads(line)
+
+
+def test_non_utf8_byte_in_a_json_line(fx, tmp_path):
+    data = (fx / "json_lines/sd_cmd_netsh_minimal.jsonl").read_bytes().splitlines()
+    data[1] = data[1].replace(b"WORKSTATION5", b"WORKSTATI\xd6N5", 1)
+    p = tmp_path / "latin1.jsonl"
+    p.write_bytes(b"\n".join(data) + b"\n")
+    evs, rep = read(p)
+    assert len(evs) == 3 and rep.skipped == 0
+    assert evs[1]["host"] == "WORKSTATI\ufffdN5"
+    assert rep.warnings_by_reason == {"non-UTF-8 bytes replaced": 1}
+    assert rep.warnings[0].startswith(f"{p} line 2: non-UTF-8 byte 0xd6")

@@ -18,6 +18,8 @@ import pytest
 from splhunt.ingest import IngestReport, ingest_paths, read_events
 from splhunt.ingest.winxml import ATTR_RE, KV_RE, extract_fields, extract_fields_reference
 
+pytestmark = pytest.mark.shared
+
 CORE = ("_raw", "_time", "host", "source", "sourcetype", "index")
 SYSMON = "Microsoft-Windows-Sysmon/Operational"
 

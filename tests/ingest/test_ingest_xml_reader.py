@@ -173,3 +173,17 @@ def test_no_timestamp_keeps_event_and_warns(fx, tmp_path):
     assert len(evs) == 1 and evs[0]["_time"] is None
     assert rep.warnings_by_reason == {"no timestamp": 1}
     assert rep.warnings[0].startswith(f"{p} line 1:")
+
+
+def test_event_with_line_breaks_inside_a_value(fx, tmp_path):
+    """Windows writes some values (PrivilegeList) with CRLF + tabs: one event, value kept."""
+    lines = (fx / "xml_lines/sc_XmlWinEventLog_Security.log").read_bytes().splitlines()
+    line = next(x for x in lines if b"<EventID>4688</EventID>" in x)
+    split = line.replace(b"splunk-powershell.exe\" --ps2", b"splunk-powershell.exe\"\r\n\t\t\t--ps2", 1)
+    assert split != line
+    p = tmp_path / "multiline.log"
+    p.write_bytes(lines[0] + b"\r\n" + split + b"\r\n" + lines[1] + b"\r\n")
+    evs, rep = read(p)
+    assert len(evs) == 3 and rep.skipped == 0
+    assert evs[1]["CommandLine"].endswith('splunk-powershell.exe"\r\n\t\t\t--ps2')
+    assert evs[1]["_raw"] == split.decode()
