@@ -244,3 +244,21 @@ def test_non_utf8_byte_in_a_json_line(fx, tmp_path):
     assert evs[1]["host"] == "WORKSTATI\ufffdN5"
     assert rep.warnings_by_reason == {"non-UTF-8 bytes replaced": 1}
     assert rep.warnings[0].startswith(f"{p} line 2: non-UTF-8 byte 0xd6")
+
+
+def test_splunk_hec_and_export_records_holding_raw_events(fx, tmp_path):
+    xml = (fx / "xml_lines/ad_T1202_sysmon.log").read_text().splitlines()
+    classic = (fx / "classic_text/ad_T1550_4624.raw").read_text()
+    p = tmp_path / "hec.json"
+    p.write_text(
+        json.dumps({"time": 1, "sourcetype": "XmlWinEventLog", "event": xml[0]})
+        + "\n"
+        + json.dumps({"preview": False, "result": {"_raw": xml[1], "_time": "x"}})
+        + "\n"
+        + json.dumps({"_raw": classic})
+        + "\n"
+    )
+    evs, rep = read(p)
+    assert [e["EventCode"] for e in evs] == ["10", "1", "4624"]
+    assert rep.by_format == {"xmlwineventlog": 2, "wineventlog": 1} and rep.skipped == 0
+    assert evs[0]["_raw"] == xml[0] and evs[2]["source"] == "WinEventLog:Security"

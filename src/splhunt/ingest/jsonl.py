@@ -64,7 +64,8 @@ uppercased, bare ones without lowercase letters get braces; bare lowercase ones 
 strings Windows itself writes that way (PowerShell ``ScriptBlockId``) and are kept.
 
 A line holding a JSON *string* is XML text (attack_data has a whole XmlWinEventLog file
-stored as one JSON-escaped string); a file that is one JSON document (not lines) is
+stored as one JSON-escaped string); so is the ``event`` of a Splunk HEC record and the
+``_raw`` of a Splunk search export (XML or classic text); a file that is one JSON document (not lines) is
 read whole. A line that is not valid JSON is skipped as ``invalid JSON`` with its line
 number; a valid record that is not a Windows event as ``not a Windows event``.
 """
@@ -79,6 +80,7 @@ import orjson
 
 from .common import FMT_JSON, Context, xml_event
 from .textio import iter_lines
+from .wineventlog import CLASSIC_HEADER
 from .winxml import (
     SYSMON_CHANNEL,
     build_event,
@@ -734,6 +736,10 @@ def read(stream: BinaryIO, ctx: Context) -> Iterator[dict[str, Any]]:
             continue
         first = False
         if d.__class__ is dict:
+            text = _embedded_text(d)
+            if text is not None:
+                yield from _read_xml_string(text, n, ctx)
+                continue
             if not _is_event(d):
                 ctx.error(f"line {n}", "JSON record without EventID: not a Windows event", REASON_NOT_EVENT)
                 continue
@@ -750,6 +756,17 @@ def read(stream: BinaryIO, ctx: Context) -> Iterator[dict[str, Any]]:
             yield from _read_items(d, ctx, f"line {n}")
         else:
             ctx.error(f"line {n}", "JSON value is not an object: not a Windows event", REASON_NOT_EVENT)
+
+
+def _embedded_text(d: dict[str, Any]) -> str | None:
+    """The event text of a Splunk HEC (``event``) or search-export (``_raw``,
+    ``result._raw``) record holding an XML or classic Windows event, else None."""
+    if "EventID" in d or "winlog" in d or "event_id" in d:
+        return None
+    for v in (d.get("_raw"), d.get("event"), (d.get("result") or {}).get("_raw") if isinstance(d.get("result"), dict) else None):
+        if v.__class__ is str and ("<Event" in v[:200] or CLASSIC_HEADER.match(v[:40].split("\n", 1)[0])):
+            return v
+    return None
 
 
 def _read_xml_string(text: str, n: int, ctx: Context) -> Iterator[dict[str, Any]]:
