@@ -254,7 +254,8 @@ def hunt_cmd(
         f" ({summ['detections_filtered_out']} filtered out by the options)",
         f"findings: {summ['findings']:,}; risk events: {summ['risk_events']:,}; "
         f"risk entities: {summ['risk_entities']:,}",
-        f"time: {summ['seconds']:.1f}s (ingest {summ['ingest_seconds']:.1f}s)",
+        f"time: {summ['seconds']:.1f}s (ingest {summ['ingest_seconds']:.1f}s, "
+        f"knowledge view {summ['knowledge_view_seconds']:.1f}s)",
     ]
     for title, st in (("failed", FAILED), ("skipped", SKIPPED)):
         reasons = res.reasons(st)
