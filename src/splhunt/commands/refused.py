@@ -8,7 +8,8 @@
   read-only and never writes;
 - `anomalydetection`, `outlier`, `apply`, `fit`: statistical models with
   engine-specific results; `map`: runs a search per result (not a single query);
-- `mstats`, `mcatalog`: metrics indexes do not exist in splhunt's event store.
+- `mstats`, `mcatalog`: metrics indexes do not exist in splhunt's event store;
+- `extract`: key-value extraction whose field names come from the data (use `rex`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ REASONS: dict[str, str] = {
     "map": "runs one search per result, which is not a single query",
     "mstats": "metrics indexes are not part of splhunt's event store",
     "mcatalog": "metrics indexes are not part of splhunt's event store",
+    "extract": "key-value extraction whose field names come from the data is not implemented; use rex",
 }
 
 
