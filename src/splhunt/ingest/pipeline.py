@@ -69,8 +69,14 @@ class Position:
         self.size = 0  # size of the current top-level file
         self.fh: BinaryIO | None = None
         self.ctx: Context | None = None
+        self.last = 0
 
     def now(self) -> int:
+        """Bytes done so far (never decreasing: zip reading seeks back and forth)."""
+        self.last = max(self.last, self._now())
+        return self.last
+
+    def _now(self) -> int:
         cur = 0
         if self.fh is not None:
             try:
