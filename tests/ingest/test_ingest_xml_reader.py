@@ -187,3 +187,12 @@ def test_event_with_line_breaks_inside_a_value(fx, tmp_path):
     assert len(evs) == 3 and rep.skipped == 0
     assert evs[1]["CommandLine"].endswith('splunk-powershell.exe"\r\n\t\t\t--ps2')
     assert evs[1]["_raw"] == split.decode()
+
+
+def test_utf16_file(fx, tmp_path):
+    text = (fx / BASE).read_text()
+    p = tmp_path / "utf16.xml"
+    p.write_bytes(text.replace("\n", "\r\n").encode("utf-16"))  # BOM + UTF-16-LE, as PowerShell writes
+    evs, rep = read(p)
+    plain, _ = read(fx / BASE)
+    assert evs == plain and rep.warning_count == 0

@@ -96,7 +96,6 @@ REASON_NOT_LOG = "not a log file"
 #: A file that is one JSON document is read whole up to this size.
 MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
 
-_NX_MARKERS = ("SourceModuleType", "SourceModuleName", "EventReceivedTime", "SeverityValue")
 _NX_EVENT_TYPES = {
     "INFO": "4",
     "INFORMATION": "4",
@@ -164,8 +163,6 @@ _FLAT_DROP = frozenset(
         "OpcodeValue",
     }
 )
-_LOGSTASH = frozenset({"host", "port", "tags", "type", "@version"})
-_NX_ONLY = frozenset({"Domain", "AccountName", "AccountType", "UserID"})
 
 #: Sysmon EventData names (schema 4.x-15.x): Message lines with these keys are data.
 SYSMON_FIELDS = frozenset(
@@ -221,9 +218,7 @@ def keywords_text(v: Any) -> str | None:
 _MSG_KEY = re.compile(r"\n(\w+):")
 
 
-def _sysmon_reorder(
-    data: list[tuple[str, str]], message: str | None, dropped: set[str]
-) -> list[tuple[str, str]]:
+def _sysmon_reorder(data: list[tuple[str, str]], message: str | None) -> list[tuple[str, str]]:
     """Sysmon: EventData in Message order; Data values NXLog metadata hid, recovered.
 
     Sysmon's message lists every EventData field as ``Key: value``. A JSON field
@@ -454,7 +449,7 @@ def flat_parts(
     if sv.get("Channel") == SYSMON_CHANNEL:
         message = d.get("Message")
         if message.__class__ is str:
-            data = _sysmon_reorder(data, message, excl)
+            data = _sysmon_reorder(data, message)
     return sv, data, None
 
 
@@ -589,7 +584,7 @@ def beat_parts(d: dict[str, Any]) -> tuple[dict[str, str], list[tuple[str, str]]
                 data.append((k, norm_guid(s)))
         msg = src.get("message")
         if sv.get("Channel") == SYSMON_CHANNEL and msg.__class__ is str:
-            data = _sysmon_reorder(data, msg, {})
+            data = _sysmon_reorder(data, msg)
     return sv, data, _userdata_xml(src.get("user_data"))
 
 

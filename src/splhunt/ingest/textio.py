@@ -23,11 +23,14 @@ def iter_lines(stream: BinaryIO, ctx: Context) -> Iterator[tuple[int, str, str]]
     head = stream.peek(4)[:4] if hasattr(stream, "peek") else b""
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         text = io.TextIOWrapper(stream, encoding="utf-16", errors="replace", newline="")
-        for n, line in enumerate(text, 1):
-            if "\ufffd" in line:
-                ctx.warn(f"line {n}", "invalid UTF-16 replaced", REASON_BAD_UTF8)
-            body = line.rstrip("\r\n")
-            yield n, body, line[len(body) :]
+        try:
+            for n, line in enumerate(text, 1):
+                if "\ufffd" in line:
+                    ctx.warn(f"line {n}", "invalid UTF-16 replaced", REASON_BAD_UTF8)
+                body = line.rstrip("\r\n")
+                yield n, body, line[len(body) :]
+        finally:
+            text.detach()  # the caller owns (and closes) the binary stream
         return
     for n, b in enumerate(stream, 1):
         try:
