@@ -229,6 +229,10 @@ class SparkEngine:
             registry.createOrReplaceTempView("_fields")
         self._fields = dict(fields)
 
+    def register_table(self, name: str, table: Any) -> None:
+        """Create (or replace) temp view `name` from an Arrow table (lookup tables)."""
+        self._from_arrow(table).createOrReplaceTempView(name)
+
     def _sync(self) -> None:
         if not self._external and self._loaded != self.store.version:
             self.load_store()
