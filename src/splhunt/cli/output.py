@@ -35,6 +35,16 @@ def render(columns: list[str], rows: list[dict[str, Any]], fmt: str, console: Co
         for r in rows:
             w.writerow([_cell(r.get(c)) for c in columns])
         console.out(buf.getvalue(), end="", highlight=False)
+    elif len(columns) * 12 > console.width:
+        # too wide for the terminal: one field/value table per result, in column order
+        for i, r in enumerate(rows, 1):
+            t = Table(title=f"result {i}", show_header=False, show_lines=False)
+            t.add_column("field", style="bold")
+            t.add_column("value", overflow="fold")
+            for c in columns:
+                t.add_row(c, _cell(r.get(c)))
+            console.print(t)
+        console.print(f"{len(rows)} result(s)")
     else:
         t = Table(title=title or None, show_lines=False)
         for c in columns:
