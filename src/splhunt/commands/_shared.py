@@ -80,13 +80,7 @@ def ensure_order(ctx: Ctx, stage: Stage | None = None) -> Stage:
     stage = stage or ctx.stage
     if ORDER in stage.fields:
         return stage
-    cc = ctx.compiler
-    order = Compiler.ordering(stage)
-    taken = {fi.col.lower() for fi in stage.fields.values()}
-    ocol = allocate(ORDER, taken)
-    win = exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=order) if order else None)
-    sel = cc.select_from(stage).select(*cc.passthrough(stage), exp.alias_(win, ident(ocol)))
-    return cc.push(sel, {**stage.fields, ORDER: FieldInfo(ocol, NUM)})
+    return ctx.compiler.pin_order(stage)
 
 
 # ---------------------------------------------------------------- subsearches

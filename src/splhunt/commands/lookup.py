@@ -27,7 +27,7 @@ from sqlglot import exp
 from splhunt.commands import command
 from splhunt.compile.compiler import Ctx
 from splhunt.compile.expr import Typed, to_str
-from splhunt.compile.search import compile_search
+from splhunt.compile.search import compile_search, runtime_like_pattern
 from splhunt.compile.stage import MV, NULL, NUM, STR, FieldInfo, Stage, allocate, colref, ident
 from splhunt.errors import SplUnsupportedError
 from splhunt.spl import ast as A
@@ -119,10 +119,7 @@ class Lookup(A.Command):
             if not lk.case_sensitive:
                 ev, lc = exp.Lower(this=ev), exp.Lower(this=lc)
             if kind == "WILDCARD":
-                pat = lc
-                for ch in ("\\", "%", "_"):
-                    pat = exp.Replace(this=pat, expression=exp.Literal.string(ch), replacement=exp.Literal.string("\\" + ch))
-                pat = exp.Replace(this=pat, expression=exp.Literal.string("*"), replacement=exp.Literal.string("%"))
+                pat = runtime_like_pattern(lc)
                 conds.append(exp.Escape(this=exp.Like(this=ev, expression=pat), expression=exp.Literal.string("\\")))
             else:
                 conds.append(exp.EQ(this=ev, expression=lc))

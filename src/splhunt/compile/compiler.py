@@ -151,7 +151,7 @@ class Compiler:
         """Keep only `keep` fields, in that order (the hidden result order goes along)."""
         if ORDER not in stage.fields and "_time" in stage.fields and "_time" not in keep:
             # dropping _time would lose the newest-first order: pin it first
-            stage = self._pin_order(stage)
+            stage = self.pin_order(stage)
         keep = [f for f in keep if f != ORDER] + ([ORDER] if ORDER in stage.fields else [])
         fields = {f: stage.fields[f] for f in keep if f in stage.fields}
         sel = self.select_from(stage).select(*[colref(fi.col) for fi in fields.values()] or [exp.Null()])
@@ -187,7 +187,7 @@ class Compiler:
             final = final.with_(ident(name), as_=q)
         return Plan(final, visible)
 
-    def _pin_order(self, stage: Stage) -> Stage:
+    def pin_order(self, stage: Stage) -> Stage:
         """The stage plus the hidden `__ord` field numbering its current result order."""
         order = self.ordering(stage)
         taken = {fi.col.lower() for fi in stage.fields.values()}

@@ -40,6 +40,15 @@ def like_pattern(value: str) -> str:
     return "".join(out)
 
 
+def runtime_like_pattern(value: exp.Expression) -> exp.Expression:
+    """A search value known only at run time (a lookup cell, a subsearch result) as a LIKE
+    pattern with `\\` as the escape character: escape \\ % _, then `*` becomes `%`."""
+    v = value
+    for ch in ("\\", "%", "_"):
+        v = exp.Replace(this=v, expression=exp.Literal.string(ch), replacement=exp.Literal.string("\\" + ch))
+    return exp.Replace(this=v, expression=exp.Literal.string("*"), replacement=exp.Literal.string("%"))
+
+
 def ci_match(col: exp.Expression, value: str) -> exp.Expression:
     """Case-insensitive wildcard match of a string expression against a search value."""
     low = exp.Lower(this=col)

@@ -15,6 +15,7 @@ from sqlglot import exp
 
 from splhunt.compile.compiler import Compiler, Ctx
 from splhunt.compile.expr import Typed, first_value, mv_any, to_str
+from splhunt.compile.search import runtime_like_pattern
 from splhunt.compile.stage import MV, NULL, ORDER, Stage, colref, ident
 from splhunt.errors import SplUnsupportedError
 from splhunt.spl import ast as A
@@ -23,11 +24,7 @@ MAX_RESULTS = 10_000
 
 
 def _wild_like(value: exp.Expression) -> exp.Expression:
-    """A runtime search value as a LIKE pattern: escape \\ % _, then * -> %."""
-    v = exp.Lower(this=value)
-    for ch in ("\\", "%", "_"):
-        v = exp.Replace(this=v, expression=exp.Literal.string(ch), replacement=exp.Literal.string("\\" + ch))
-    return exp.Replace(this=v, expression=exp.Literal.string("*"), replacement=exp.Literal.string("%"))
+    return runtime_like_pattern(exp.Lower(this=value))
 
 
 def compile_subsearch(node: A.SSubsearch, ctx: Ctx) -> exp.Expression:

@@ -21,6 +21,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from splhunt.compile.stage import allocate
+
 #: Columns every event has, in this order, with their SQL types.
 CORE_FIELDS: dict[str, str] = {
     "_time": "DOUBLE",
@@ -47,12 +49,7 @@ class FieldCol:
 
 def allocate_column(field: str, taken_lower: set[str]) -> str:
     """A column name for `field` that no existing column shares case-insensitively."""
-    if field.lower() not in taken_lower:
-        return field
-    n = 1
-    while f"{field}~{n}".lower() in taken_lower:
-        n += 1
-    return f"{field}~{n}"
+    return allocate(field, taken_lower)
 
 
 def _s(v: Any) -> str | None:
