@@ -322,100 +322,151 @@ def _conv(v: Any) -> str:
     return norm_guid(s) if len(s) in (36, 38) else s
 
 
+def _guid_s(v: Any) -> str | None:
+    return norm_guid(_s(v))
+
+
+def _int_s(v: Any) -> str:
+    return str(v)
+
+
+class _Plan:
+    """How the metadata keys of one record shape map to System values.
+
+    Built once per shape (which metadata keys, their value types, and the few
+    value-dependent choices) and replayed for every record of that shape.
+    """
+
+    __slots__ = ("steps", "excl", "level_key", "opcode_key")
+
+    def __init__(self, d: dict[str, Any], meta: list[str]) -> None:
+        steps: list[tuple[str, str, Any, bool]] = []  # (key, slot, converter, setdefault)
+        excl: set[str] = set()
+        level_key = opcode_key = None
+        nx = "SourceModuleType" in d or "EventReceivedTime" in d or "SeverityValue" in d or "SourceModuleName" in d
+        logstash = "@version" in d or "@timestamp" in d
+        has_opval = "OpcodeValue" in d
+        for k in meta:
+            v = d[k]
+            kind = _FLAT_KIND[k]
+            if kind == _K_DROP:
+                excl.add(k)
+                if (k == "EventTypeOrignal" or k == "EventTypeOriginal") and level_key is None:
+                    level_key = k
+                continue
+            if kind in _ALWAYS_META:
+                excl.add(k)
+            if v is None:
+                continue
+            if kind == _K_NAME:
+                steps.append((k, "Name", _s, False))
+            elif kind == _K_GUID:
+                steps.append((k, "Guid", _guid_s, False))
+            elif kind == _K_EID:
+                steps.append((k, "EventID", _s, False))
+            elif kind == _K_CHAN:
+                steps.append((k, "Channel", _s, False))
+            elif kind == _K_HOST:
+                steps.append((k, "Computer", _s, False))
+            elif kind == _K_KW:
+                steps.append((k, "Keywords", keywords_text, False))
+            elif kind == _K_REC:
+                steps.append((k, "EventRecordID", _s, True))
+            elif kind == _K_PID:
+                if k == "ExecutionProcessID":
+                    steps.append((k, "ProcessID", _s, False))
+                    excl.add(k)
+                elif v.__class__ is int:
+                    steps.append((k, "ProcessID", _s, True))
+                    excl.add(k)
+            elif kind == _K_TID:
+                if k == "ExecutionThreadID" or v.__class__ is int:
+                    steps.append((k, "ThreadID", _s, False))
+                    excl.add(k)
+            elif kind == _K_ACT:
+                steps.append((k, k, _guid_s, False))
+            elif kind == _K_LOGSTASH:
+                if logstash:
+                    excl.add(k)
+            elif kind == _K_NXONLY:
+                if nx:
+                    excl.add(k)
+                    if k == "UserID":
+                        steps.append((k, "UserID", _s, False))
+            elif kind == _K_ETYPE:
+                if v.__class__ is str and v.upper() in _NX_EVENT_TYPES:
+                    excl.add(k)
+                    level_key = k
+            elif kind == _K_LEVEL:
+                if _is_num(v):
+                    steps.append((k, "Level", _s, False))
+                    excl.add(k)
+            elif kind == _K_INTMETA:
+                if v.__class__ is int:
+                    steps.append((k, k, _int_s, False))
+                    excl.add(k)
+            elif kind == _K_TASK:
+                if _is_num(v):
+                    steps.append((k, "Task", _s, False))
+                    excl.add(k)
+            elif kind == _K_OPVAL:
+                steps.append((k, "Opcode", _s, False))
+            elif kind == _K_OPCODE:
+                if _is_num(v):
+                    opcode_key = k
+                    excl.add(k)
+                elif nx or has_opval:
+                    excl.add(k)
+            elif kind == _K_EVENTCODE:
+                if "EventID" not in d:
+                    steps.append((k, "EventID", _s, False))
+                    excl.add(k)
+            elif kind == _K_COMPUTER:
+                if "Hostname" not in d:
+                    steps.append((k, "Computer", _s, False))
+                    excl.add(k)
+        self.steps = steps
+        self.excl = frozenset(excl)
+        self.level_key = level_key
+        self.opcode_key = opcode_key
+
+
+_PLANS: dict[tuple, _Plan] = {}
+
+
+def _plan_for(d: dict[str, Any]) -> _Plan:
+    meta = sorted(d.keys() & _FLAT_KEYS, key=_FLAT_RANK.__getitem__)
+    flags = []
+    for k in ("EventType", "Level", "Task", "Opcode"):
+        v = d.get(k)
+        if v is not None:
+            flags.append(v.__class__ is str and (v.upper() in _NX_EVENT_TYPES if k == "EventType" else v.isdigit()))
+    sig = (tuple(meta), tuple([d[k].__class__ for k in meta]), tuple(flags))
+    plan = _PLANS.get(sig)
+    if plan is None:
+        if len(_PLANS) > 10_000:
+            _PLANS.clear()
+        plan = _PLANS[sig] = _Plan(d, meta)
+    return plan
+
+
 def flat_parts(
     d: dict[str, Any], nx_cache: dict[Any, float] | None = None
 ) -> tuple[dict[str, str], list[tuple[str, str]], str | None]:
     """System values and EventData pairs of a flat (NXLog / OTRF) record."""
-    nx = "SourceModuleType" in d or "EventReceivedTime" in d or "SeverityValue" in d or "SourceModuleName" in d
-    logstash = "@version" in d or "@timestamp" in d
+    plan = _plan_for(d)
     sv: dict[str, str] = {}
-    excl: set[str] = set()
-    kinds = _FLAT_KIND
-    level_name = None
-    opcode = None
-    has_opval = "OpcodeValue" in d
-    meta = d.keys() & _FLAT_KEYS
-    for k in sorted(meta, key=_FLAT_RANK.__getitem__):
-        v = d[k]
-        kind = kinds[k]
-        if kind == _K_DROP:
-            excl.add(k)
-            if (k == "EventTypeOrignal" or k == "EventTypeOriginal") and level_name is None:
-                level_name = v
-            continue
-        if kind in _ALWAYS_META:
-            excl.add(k)
-        if v is None:
-            continue
-        if kind == _K_NAME:
-            sv["Name"] = _s(v)
-        elif kind == _K_GUID:
-            sv["Guid"] = norm_guid(_s(v))
-        elif kind == _K_EID:
-            sv["EventID"] = _s(v)
-        elif kind == _K_CHAN:
-            sv["Channel"] = _s(v)
-        elif kind == _K_HOST:
-            sv["Computer"] = _s(v)
-        elif kind == _K_KW:
-            kw = keywords_text(v)
-            if kw is not None:
-                sv["Keywords"] = kw
-        elif kind == _K_REC:
-            sv.setdefault("EventRecordID", _s(v))
-        elif kind == _K_PID:
-            if k == "ExecutionProcessID":
-                sv["ProcessID"] = _s(v)
-                excl.add(k)
-            elif v.__class__ is int:
-                sv.setdefault("ProcessID", _s(v))
-                excl.add(k)
-        elif kind == _K_TID:
-            if k == "ExecutionThreadID" or v.__class__ is int:
-                sv["ThreadID"] = _s(v)
-                excl.add(k)
-        elif kind == _K_ACT:
-            sv[k] = norm_guid(_s(v))
-        elif kind == _K_LOGSTASH:
-            if logstash:
-                excl.add(k)
-        elif kind == _K_NXONLY:
-            if nx:
-                excl.add(k)
-                if k == "UserID":
-                    sv["UserID"] = _s(v)
-        elif kind == _K_ETYPE:
-            if v.__class__ is str and v.upper() in _NX_EVENT_TYPES:
-                excl.add(k)
-                level_name = v
-        elif kind == _K_LEVEL:
-            if _is_num(v):
-                sv["Level"] = _s(v)
-                excl.add(k)
-        elif kind == _K_INTMETA:
-            if v.__class__ is int:
-                sv[k] = str(v)
-                excl.add(k)
-        elif kind == _K_TASK:
-            if _is_num(v):
-                sv["Task"] = _s(v)
-                excl.add(k)
-        elif kind == _K_OPVAL:
-            sv["Opcode"] = _s(v)
-        elif kind == _K_OPCODE:
-            if _is_num(v):
-                opcode = _s(v)
-                excl.add(k)
-            elif nx or has_opval:
-                excl.add(k)
-        elif kind == _K_EVENTCODE:
-            if "EventID" not in d:
-                sv["EventID"] = _s(v)
-                excl.add(k)
-        elif kind == _K_COMPUTER:
-            if "Hostname" not in d:
-                sv["Computer"] = _s(v)
-                excl.add(k)
+    for k, slot, conv, default in plan.steps:
+        v = conv(d[k])
+        if v is not None:
+            if default:
+                sv.setdefault(slot, v)
+            else:
+                sv[slot] = v
+    excl = plan.excl
+    level_name = d[plan.level_key] if plan.level_key is not None else None
+    opcode = _s(d[plan.opcode_key]) if plan.opcode_key is not None else None
+    logstash = "@version" in d or "@timestamp" in d
     data = [
         (k, v if v.__class__ is str and len(v) != 36 and len(v) != 38 else _conv(v))
         for k, v in d.items()
