@@ -24,7 +24,7 @@ from splhunt.compile.compiler import Ctx
 from splhunt.compile.datamodel import dataset_events_stage, dataset_stage
 from splhunt.compile.expr import Typed, to_str
 from splhunt.compile.search import compile_search
-from splhunt.compile.stage import NUM, STR, Stage
+from splhunt.compile.stage import MV, NUM, STR, Stage
 from splhunt.spl import ast as A
 from splhunt.spl.parser import CommandParser
 
@@ -147,7 +147,10 @@ class TStats(A.Command):
                     continue  # every event has a time
                 if stage.has(f):
                     cur = Typed(stage.col(f), stage.kind(f))
-                    filled = exp.func("COALESCE", to_str(cur) if cur.kind == NUM else cur.sql, exp.Literal.string(self.fillnull_value))
+                    fill: exp.Expression = exp.Literal.string(self.fillnull_value)
+                    if cur.kind == MV:  # a multivalue field is filled with a one-value list
+                        fill = exp.Array(expressions=[fill])
+                    filled = exp.func("COALESCE", to_str(cur) if cur.kind == NUM else cur.sql, fill)
                     fills.append((f, Typed(filled, STR if cur.kind == NUM else cur.kind)))
                 else:
                     fills.append((f, Typed(exp.Literal.string(self.fillnull_value), STR)))
