@@ -539,6 +539,8 @@ def build_event(
     keys = frozenset(vals)
     tmpl = _SYS_TEMPLATES.get(keys)
     if tmpl is None:
+        if len(_SYS_TEMPLATES) > 10_000:
+            _SYS_TEMPLATES.clear()
         tmpl = _SYS_TEMPLATES[keys] = _system_template(keys)
     fmt, kv_names, attr_names = tmpl
     sysx = fmt.format_map(vals)
