@@ -137,7 +137,7 @@ def main() -> None:
     args = ap.parse_args()
     if not (args.data / "MANIFEST.csv").exists():
         sys.exit(f"no MANIFEST.csv under {args.data}: the benchmark needs ../shared/data")
-    tmp = Path(tempfile.mkdtemp(prefix="ingest_bench_", dir=REPO / "bench" if (REPO / "bench").is_dir() else None))
+    tmp = Path(tempfile.mkdtemp(prefix="splhunt_ingest_bench_"))
     try:
         corpora = build_corpora(args.data.resolve(), tmp, args.min_events, args.json_events)
         try:
