@@ -62,9 +62,16 @@ def test_eval_precedence() -> None:
 
 
 def test_eval_in_and_dotted_field() -> None:
-    e = parse_eval('Processes.process_name IN ("a", "b")')
+    e = parse_eval("'Processes.process_name' IN (\"a\", \"b\")")
     assert isinstance(e, A.InList)
     assert e.expr == A.Field("Processes.process_name")
+
+
+def test_eval_unquoted_dot_is_concatenation() -> None:
+    """Splunk's eval: a field name with a period must be single-quoted; `a.b` is a . b."""
+    e = parse_eval("RTLO_file_1.RTLO_file_2")
+    assert isinstance(e, A.BinOp) and e.op == "."
+    assert (e.left, e.right) == (A.Field("RTLO_file_1"), A.Field("RTLO_file_2"))
 
 
 def test_subsearch_parses() -> None:

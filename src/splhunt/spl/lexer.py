@@ -3,7 +3,7 @@
 SPL has two token grammars. In `search` (and in the argument lists of most commands)
 a word runs until whitespace or one of ``( ) = ! < > , [ ] | "``, so ``*\\Temp\\*`` or
 ``Processes.process_name`` is one word. In `eval`/`where` expressions operators split
-words (``a-b`` is a subtraction) and single quotes name a field. `tokenize` takes the
+words (``a-b`` is a subtraction, ``a.b`` a concatenation) and single quotes name a field. `tokenize` takes the
 mode. Positions are offsets into the full query text, so errors can point at them.
 
 Double-quoted strings follow Splunk: ``\\"`` is a quote and ``\\\\`` a backslash; any
@@ -160,10 +160,10 @@ def tokenize(text: str, start: int = 0, end: int | None = None, mode: str = "sea
                     ch = text[j]
                     if ch.isalnum() or ch in "_@$:{}&#~^?":
                         j += 1
-                    elif ch == "." and j + 1 < end and (text[j + 1].isalpha() or text[j + 1] in "_{}") and j > i:
-                        # a dotted field name such as Processes.process_name
-                        j += 1
                     else:
+                        # `.` is eval's concatenation operator: `a.b` is a . b, and a dotted
+                        # field name must be quoted ('Processes.process_name'), as Splunk's
+                        # eval documents (ESCU's RTLO detections rely on it).
                         break
                 if j == i:
                     raise SplSyntaxError(f"unexpected character {c!r}", text, i)
