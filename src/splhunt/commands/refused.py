@@ -1,8 +1,5 @@
 """SPL commands splhunt knows and refuses by name, each with the reason.
 
-- `transaction`: grouping into transactions (maxspan/maxpause splitting, startswith/
-  endswith, merged multivalue fields, duration/eventcount) is not implemented; use
-  stats ... by with bin for the common "events of one key within a span" case;
 - `iplocation`: needs a GeoIP (MaxMind mmdb) database; none is configured;
 - `outputlookup`, `outputcsv`, `collect`, `sendemail`, `sendalert`: splhunt is
   read-only and never writes;
@@ -22,8 +19,6 @@ from splhunt.spl import ast as A
 from splhunt.spl.parser import CommandParser
 
 REASONS: dict[str, str] = {
-    "transaction": "grouping events into transactions (maxspan/maxpause, startswith/endswith, merged fields) "
-    "is not implemented; use bin + stats by the key",
     "iplocation": "needs a GeoIP (MaxMind mmdb) database and none is configured",
     "outputlookup": "splhunt is read-only: it never writes lookups",
     "outputcsv": "splhunt is read-only: it never writes files",
