@@ -48,7 +48,7 @@ from splhunt.commands import command
 from splhunt.commands._shared import ensure_order, truthy
 from splhunt.commands.stats import _values_list
 from splhunt.compile.compiler import Compiler, Ctx
-from splhunt.compile.expr import Typed, compile_expr, to_bool, to_num, to_str
+from splhunt.compile.expr import compile_expr, to_bool, to_num, to_str
 from splhunt.compile.search import compile_search
 from splhunt.compile.stage import MV, NUM, ORDER, STR, FieldInfo, Stage, allocate, colref, ident
 from splhunt.errors import SplUnsupportedError
@@ -354,11 +354,11 @@ class Transaction(A.Command):
                 add(f, exp.ArrayToString(this=chrono(to_str(ref)), expression=exp.Literal.string("\n")), STR)
             elif self.mvlist is True or (isinstance(self.mvlist, tuple) and f in self.mvlist):
                 if ref.kind == MV:
-                    add(f, exp.Flatten(this=chrono(ref.sql)), MV)
+                    add(f, _no_empty(exp.Flatten(this=chrono(ref.sql))), MV)
                 else:
-                    add(f, chrono(to_str(ref)), MV)
+                    add(f, _no_empty(chrono(to_str(ref))), MV)
             else:
-                add(f, exp.ArraySort(this=exp.ArrayDistinct(this=_values_list(ref))), MV)
+                add(f, _no_empty(exp.ArraySort(this=exp.ArrayDistinct(this=_values_list(ref)))), MV)
         if "_time" not in fields:
             add("_time", exp.Min(this=t), NUM)
         add("duration", exp.Sub(this=exp.Max(this=t), expression=exp.Min(this=t.copy())), NUM)
@@ -402,6 +402,13 @@ class Transaction(A.Command):
         if not self.keepevicted:
             sel = sel.where(colref(okc))
         return cc.push(sel, out)
+
+
+def _no_empty(e: exp.Expression) -> exp.Expression:
+    """An empty list as null (a field no event of the transaction has; Spark's
+    collect_list gives [] where DuckDB's array_agg gives null)."""
+    size = exp.ArraySize(this=e.copy())
+    return exp.Case(ifs=[exp.If(this=exp.EQ(this=size, expression=exp.Literal.number(0)), true=exp.Null())], default=e)
 
 
 def _parse_filter(p: CommandParser, key: str) -> Filter:
