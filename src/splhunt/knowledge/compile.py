@@ -174,10 +174,18 @@ def knowledge_base(store: Store, caps: Capabilities) -> Base:
     merged = {c: k.merged_attributes(c[0] or "", c[1] or "", None) for c in combos}
     v = _View(store, caps)
 
-    # 1. REPORT extractions (fixed output names only)
+    # 1. EXTRACT, then REPORT (fixed output names only), in Splunk's order: EXTRACTs, then
+    # REPORT classes, each by ASCII class name, a class's transforms as listed. Each one
+    # reads its source field as the earlier ones left it (the Windows add-on's
+    # `SubjectUserName_as_Caller_User_Name` feeds `Caller_User_Name_as_src_user`), and
+    # without MV_ADD a value already there wins. `field::"$1"` is `field::$1`.
     by_field: dict[str, list[tuple[list[Combo], Typed]]] = defaultdict(list)
-    seen: dict[tuple[str, str, str, int | str, bool], list[Combo]] = defaultdict(list)
+    rx_cache: dict[tuple[str, str, int | str, bool], exp.Expression | None] = {}
     for c, m in merged.items():
+        steps: list[tuple[str, str, list[tuple[str, int | str]], bool]] = [
+            (ex.source_field, ex.regex, [(g, g) for g in ex.named_groups], False)
+            for ex in m.extracts
+        ]
         for rep in m.runtime_reports:
             for t in rep.transforms:
                 if t.done_at_ingest or t.regex is None or t.dest_key:
@@ -186,42 +194,53 @@ def knowledge_base(store: Store, caps: Capabilities) -> Base:
                 if t.format:
                     for part in t.format.split():
                         name, _, val = part.partition("::")
-                        if name.startswith("$") or not val.startswith("$"):
+                        val = val.strip('"')
+                        if name.startswith("$") or not val.startswith("$") or not val[1:].isdigit():
                             continue
                         outs.append((name, int(val[1:])))
                     if not outs:
                         continue  # `$1::$2`: extracted by ingest
                 else:
                     outs = [(g, g) for g in t.named_groups]
-                for name, grp in outs:
-                    seen[(name, t.source_key, t.regex, grp, t.repeat_match)].append(c)
-    for (name, skey, regex, grp, repeat), cs in seen.items():
-        src = v.current(skey)
-        if src.kind == NULL:
-            continue
-        try:
-            ext = _regex_extract(
-                caps,
+                steps.append((t.source_key, t.regex, outs, t.repeat_match))
+        state: dict[str, Typed] = {}
+        for skey, regex, outs, repeat in steps:
+            src = state.get(skey) or v.current(skey)
+            if src.kind == NULL:
+                continue
+            text = (
                 to_str(src)
                 if src.kind != MV
-                else exp.ArrayToString(this=src.sql, expression=exp.Literal.string("\n")),
-                regex,
-                grp,
-                all_=repeat,
+                else exp.ArrayToString(this=src.sql, expression=exp.Literal.string("\n"))
             )
-        except SplhuntError as e:
-            v.notes.append(f"REPORT {name}: {e}")
-            continue
-        cur = v.current(name)
-        kind = MV if repeat else STR
-        # MV_ADD=false: an existing value wins over the new extraction
-        val = (
-            exp.func("COALESCE", to_mv(cur) if repeat else to_str(cur), ext)
-            if cur.kind != NULL
-            else ext
-        )
-        by_field[name].append((cs, Typed(val, kind)))
-    v.layer("k_report", {f: _merge_cases(arms, v.current(f)) for f, arms in by_field.items()})
+            for name, grp in outs:
+                key = (text.sql(), regex, grp, repeat)
+                if key not in rx_cache:
+                    try:
+                        rx_cache[key] = _regex_extract(caps, text, regex, grp, all_=repeat)
+                    except SplhuntError as e:
+                        rx_cache[key] = None
+                        note = f"REPORT {name}: {e}"
+                        if note not in v.notes:
+                            v.notes.append(note)
+                ext = rx_cache[key]
+                if ext is None:
+                    continue
+                cur = state.get(name) or v.current(name)
+                kind = MV if repeat else STR
+                # MV_ADD=false: an existing value wins over the new extraction
+                val = (
+                    exp.func("COALESCE", to_mv(cur) if repeat else to_str(cur), ext)
+                    if cur.kind != NULL
+                    else ext
+                )
+                state[name] = Typed(val, kind)
+        for name, t in state.items():
+            by_field[name].append(([c], t))
+    v.layer(
+        "k_report",
+        {f: _merge_cases(_group_arms(arms), v.current(f)) for f, arms in by_field.items()},
+    )
 
     # 2. FIELDALIAS (all see the extracted fields)
     by_field = defaultdict(list)
@@ -260,9 +279,11 @@ def knowledge_base(store: Store, caps: Capabilities) -> Base:
         "k_eval", {f: _merge_cases(_group_arms(arms), v.current(f)) for f, arms in by_field.items()}
     )
 
-    # 4. LOOKUP (small tables inlined as CASE)
+    # 4. LOOKUP (small tables inlined as CASE), in order per event: a later OUTPUTNEW fills
+    # only what the earlier lookups left empty (several Windows lookups output `action`).
     by_field = defaultdict(list)
     for c, m in merged.items():
+        state = {}
         for lk in m.lookups:
             try:
                 ldef, _ = k.lookup_table(lk.lookup)
@@ -271,23 +292,31 @@ def knowledge_base(store: Store, caps: Capabilities) -> Base:
                 v.notes.append(f"LOOKUP {lk.lookup}: {e}")
                 continue
             if ldef.incomplete or len(lk.inputs) != 1:
-                v.notes.append(f"LOOKUP {lk.lookup}: skipped ({ldef.reason or 'multi-key lookup'})")
+                note = f"LOOKUP {lk.lookup}: skipped ({ldef.reason or 'multi-key lookup'})"
+                if note not in v.notes:
+                    v.notes.append(note)
                 continue
             key = lk.inputs[0]
-            kin = v.current(key.field)
+            kin = state.get(key.field) or v.current(key.field)
             if kin.kind == NULL:
                 continue
             keyexpr = to_str(kin)
             if not ldef.case_sensitive_match:
                 keyexpr = exp.Lower(this=keyexpr)
+            looked_up = {
+                out.field: inline_lookup(keyexpr, rows, key.column, out.column, ldef)
+                for out in lk.outputs
+            }
             for out in lk.outputs:
-                looked = inline_lookup(keyexpr, rows, key.column, out.column, ldef)
-                cur = v.current(out.field)
+                cur = state.get(out.field) or v.current(out.field)
+                looked = looked_up[out.field]
                 if (lk.output_mode or "OUTPUT").upper() == "OUTPUTNEW" and cur.kind != NULL:
                     val = exp.func("COALESCE", to_str(cur), looked)
                 else:
                     val = looked
-                by_field[out.field].append(([c], Typed(val, STR)))
+                state[out.field] = Typed(val, STR)
+        for name, t in state.items():
+            by_field[name].append(([c], t))
     v.layer(
         "k_lookup",
         {f: _merge_cases(_group_arms(arms), v.current(f)) for f, arms in by_field.items()},
