@@ -57,8 +57,10 @@ def _first_line(e: BaseException) -> str:
 
 def run_coverage(content: str | Path, *, statuses: tuple[str, ...] = ("production",),
                  logs: list[Path] | None = None, db: str | None = None,
-                 progress: Any = None) -> CoverageReport:
-    """Run every detection of `content` (with the given statuses) through the steps."""
+                 progress: Any = None, engine: str = "duckdb",
+                 engine_options: dict[str, Any] | None = None) -> CoverageReport:
+    """Run every detection of `content` (with the given statuses) through the steps;
+    `engine` ("duckdb" or "spark", with its `engine_options`) runs the execute steps."""
     from splhunt.api import Session
     from splhunt.content import load_content
     from splhunt.engines.store import Store
@@ -70,12 +72,12 @@ def run_coverage(content: str | Path, *, statuses: tuple[str, ...] = ("productio
     for err in lib.errors:
         rep.total += 1
         rep.failures.append(Failure(err.split(":", 1)[0], "loaded", err))
-    empty = Session(content=None)
+    empty = Session(content=None, engine=engine, engine_options=engine_options)
     empty.content = lib
     empty.macros = Session(content=content).macros
     real = None
     if logs or db:
-        real = Session(store=Store(db) if db else None, content=None)
+        real = Session(store=Store(db) if db else None, content=None, engine=engine, engine_options=engine_options)
         real.content, real.macros = lib, empty.macros
         if logs:
             real.ingest(logs)

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from splhunt.cli.main import app, err, out
+from splhunt.cli.main import EngineOpt, ParquetOpt, SparkMasterOpt, app, engine_options, err, out
 from splhunt.errors import SplhuntError
 
 DbOpt = Annotated[Path | None, typer.Option("--db", help="persistent store file (DuckDB)")]
@@ -70,20 +70,47 @@ def _content(path: Path | None, near: list[Path] | None = None, store: Any = Non
 @app.command("ingest")
 def ingest_cmd(
     paths: Annotated[list[Path], typer.Argument(help="log files or folders")],
-    db: Annotated[Path, typer.Option("--db", help="persistent store file (created if absent)")],
+    db: Annotated[Path | None, typer.Option("--db", help="persistent store file (created if absent)")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="duckdb (the --db file) or parquet (the --out layout)")] = "duckdb",
+    out_uri: Annotated[str | None, typer.Option(
+        "--out", help="with --format parquet: the Parquet store to write (a path, or s3://... through DuckDB's httpfs)")] = None,
     source: Annotated[str | None, typer.Option("--source", help="override every event's source")] = None,
     sourcetype: Annotated[str | None, typer.Option("--sourcetype", help="override every event's sourcetype")] = None,
     index: Annotated[str, typer.Option("--index", help="index of the events")] = "main",
     host: Annotated[str | None, typer.Option("--host", help="override every event's host")] = None,
 ) -> None:
-    """Add logs to a persistent store; files already in it (same sha256) are not read again."""
+    """Add logs to a persistent store; files already in it (same sha256) are not read again.
+
+    With `--format parquet --out URI` the events are written as the Parquet store both
+    engines read (`--parquet URI` on search, run and hunt): partitioned by sourcetype
+    and day, with the field registry beside them. The layout is rewritten whole from the
+    logs given, or, with `--db`, from everything in that store after adding them."""
     from splhunt.engines.persist import event_count, open_store
 
+    if fmt not in ("duckdb", "parquet"):
+        raise typer.BadParameter("--format must be duckdb or parquet")
+    if fmt == "duckdb":
+        if db is None or out_uri is not None:
+            raise typer.BadParameter("--format duckdb needs --db FILE (and no --out; --out is for --format parquet)")
+    elif out_uri is None:
+        raise typer.BadParameter("--format parquet needs --out URI")
     store = open_store(db)
     _progress_ingest(store, paths, source=source, sourcetype=sourcetype, index=index, host=host)
     n = event_count(store)
     files = store.con.execute("SELECT count(*) FROM _files").fetchall()[0][0]
-    err.print(f"{db}: {n:,} events from {files:,} file(s).", highlight=False)
+    if db is not None:
+        err.print(f"{db}: {n:,} events from {files:,} file(s).", highlight=False)
+    if out_uri is not None:
+        from splhunt.engines.parquet import write_parquet
+
+        t0 = time.perf_counter()
+        try:
+            meta = write_parquet(store, out_uri)
+        except SplhuntError as e:
+            _fail(str(e))
+        err.print(f"{out_uri}: {meta['events']:,} events, {len(meta['fields']):,} fields, "
+                  f"{len(meta['sources']):,} source/sourcetype pair(s) as Parquet ({time.perf_counter() - t0:.1f}s).",
+                  highlight=False)
     store.close()
 
 
@@ -98,6 +125,8 @@ def test_cmd(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or junit")] = "table",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write the report to this file")] = None,
     status: Annotated[list[str] | None, typer.Option("--status", help="only detections with this status (repeatable)")] = None,
+    engine: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = None,
 ) -> None:
     """Run detections' ESCU unit tests against local attack data, judged as contentctl does."""
     from splhunt.runner.testing import (
@@ -115,7 +144,9 @@ def test_cmd(
         raise typer.BadParameter("--format must be table, json or junit")
     if not attack_data.is_dir():
         _fail(f"{attack_data}: attack data folder not found")
+    opts = engine_options(engine, spark_master)
     c = _content(content, detections)
+    c.engine, c.engine_options = engine, opts
     dets, load_errors = load_detections(detections)
     if status:
         wanted = {s.lower() for s in status}
@@ -191,20 +222,40 @@ def hunt_cmd(
     detection: Annotated[list[str] | None, typer.Option("--detection", help="only this detection name or id (repeatable)")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv")] = "table",
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="list every skipped detection")] = False,
-    timeout: Annotated[float, typer.Option("--timeout", help="seconds one detection may run (0: no limit)")] = 300,
+    timeout: Annotated[float, typer.Option("--timeout", help="seconds one detection may run (0: no limit; DuckDB only)")] = 300,
+    parquet: ParquetOpt = None,
+    engine: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = None,
 ) -> None:
-    """Run every detection whose data is present; findings and risk per entity, as RBA."""
+    """Run every detection whose data is present; findings and risk per entity, as RBA.
+
+    Over `--parquet` (read-only) findings and risk are reported but not stored, and
+    correlation detections, which read the stored risk events, are skipped."""
+    from splhunt.cli.main import _check_inputs
     from splhunt.engines.persist import open_store, set_meta
     from splhunt.runner.hunt import FAILED, SKIPPED, filter_detections, hunt
 
     if fmt not in ("table", "json", "csv"):
         raise typer.BadParameter("--format must be table, json or csv")
-    if not paths and db is None:
-        raise typer.BadParameter("give log paths, or --db with a store made by `splhunt ingest`")
-    store = open_store(db)
+    _check_inputs(bool(paths), db, parquet)
+    opts = engine_options(engine, spark_master)
+    try:
+        if parquet is not None:
+            from splhunt.engines.parquet import open_parquet_store, parquet_catalog
+
+            if engine == "spark":
+                store, meta = parquet_catalog(parquet)
+                opts = {**opts, "parquet": parquet, "parquet_meta": meta}
+            else:
+                store = open_parquet_store(parquet)
+        else:
+            store = open_store(db)
+    except SplhuntError as e:
+        _fail(str(e))
     c = _content(content, None, store)
     if c.lib is None:
         _fail("--content is required (no content folder recorded in the store)")
+    c.engine, c.engine_options = engine, opts
     t0 = time.perf_counter()
     if paths:
         _progress_ingest(store, paths)
@@ -221,7 +272,11 @@ def hunt_cmd(
         if fmt == "table" and err.is_terminal:
             err.print(f"[dim]{st.status:7s} {st.detection.name} ({st.results} result(s), {st.seconds:.1f}s)[/]", highlight=False)
 
-    res = hunt(store, c, dets, progress=progress, timeout=timeout or None)
+    try:
+        res = hunt(store, c, dets, progress=progress, timeout=(timeout or None) if engine == "duckdb" else None,
+                   save=parquet is None)
+    except SplhuntError as e:  # the engine did not start (Spark: Java, master URL)
+        _fail(str(e))
     res.filtered_out = len(dets_all) - len(dets)
     res.ingest_seconds = ingest_secs
     res.seconds += ingest_secs

@@ -23,6 +23,31 @@ ContentOpt = Annotated[Path | None, typer.Option("--content", help="ESCU content
 SourceOpt = Annotated[str | None, typer.Option("--source", help="override every event's source")]
 SourcetypeOpt = Annotated[str | None, typer.Option("--sourcetype", help="override every event's sourcetype")]
 DbOpt = Annotated[Path | None, typer.Option("--db", help="persistent store file (see `splhunt ingest`)")]
+EngineOpt = Annotated[str, typer.Option("--engine", help="where searches run: duckdb (embedded) or spark (pip install '.[spark]', Java 17)")]
+SparkMasterOpt = Annotated[str | None, typer.Option(
+    "--spark-master", help="Spark master URL (default: $SPARK_MASTER, else spark.master of spark-defaults.conf, else local[*])")]
+ParquetOpt = Annotated[str | None, typer.Option(
+    "--parquet", help="read events from a Parquet store written by `splhunt ingest --format parquet` (path or URI; read-only)")]
+
+
+def engine_options(engine: str, spark_master: str | None) -> dict:
+    """`Session(engine_options=...)` for the --engine/--spark-master options."""
+    from splhunt.engines import ENGINES
+
+    if engine not in ENGINES:
+        raise typer.BadParameter(f"--engine must be one of {', '.join(ENGINES)}")
+    if spark_master and engine != "spark":
+        raise typer.BadParameter("--spark-master needs --engine spark")
+    return {"master": spark_master} if spark_master else {}
+
+
+def _check_inputs(has_paths: bool, db: Path | None, parquet: str | None, what: str = "log paths") -> None:
+    if db is not None and parquet is not None:
+        raise typer.BadParameter("give --db or --parquet, not both")
+    if parquet is not None and has_paths:
+        raise typer.BadParameter("--parquet is read-only: add logs with `splhunt ingest PATH --format parquet --out URI`")
+    if not has_paths and db is None and parquet is None:
+        raise typer.BadParameter(f"give {what}, --db with a store made by `splhunt ingest`, or --parquet URI")
 
 
 def _check_format(fmt: str) -> None:
@@ -30,14 +55,20 @@ def _check_format(fmt: str) -> None:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
 
 
-def _session(content: Path | None, db: Path | None = None):  # noqa: ANN202
+def _session(content: Path | None, db: Path | None = None, engine: str = "duckdb",  # noqa: ANN202
+             spark_master: str | None = None, parquet: str | None = None):
     from splhunt.api import Session
 
+    opts = engine_options(engine, spark_master)
+    if parquet is not None:
+        from splhunt.engines.parquet import parquet_session
+
+        return parquet_session(parquet, engine=engine, engine_options=opts, content=content)
     if db is not None:
         from splhunt.engines.persist import open_store
 
-        return Session(open_store(db), content=content)
-    return Session(content=content)
+        return Session(open_store(db), content=content, engine=engine, engine_options=opts)
+    return Session(content=content, engine=engine, engine_options=opts)
 
 
 def _ingest(session, paths: list[Path], source: str | None, sourcetype: str | None, incremental: bool = False) -> None:  # noqa: ANN001
@@ -75,13 +106,15 @@ def search(
     sourcetype: SourcetypeOpt = None,
     show_sql: Annotated[bool, typer.Option("--show-sql", help="print the compiled SQL to stderr")] = False,
     db: DbOpt = None,
+    parquet: ParquetOpt = None,
+    engine: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = None,
 ) -> None:
-    """Run an SPL search over log files."""
+    """Run an SPL search over log files, a --db store or a --parquet store."""
     _check_format(fmt)
-    if not paths and db is None:
-        raise typer.BadParameter("give log paths, or --db with a store made by `splhunt ingest`")
+    _check_inputs(bool(paths), db, parquet)
     try:
-        s = _session(content, db)
+        s = _session(content, db, engine, spark_master, parquet)
         if paths:
             _ingest(s, paths, source, sourcetype, incremental=db is not None)
         res = s.search(spl)
@@ -102,15 +135,17 @@ def run(
     source: SourceOpt = None,
     sourcetype: SourcetypeOpt = None,
     db: DbOpt = None,
+    parquet: ParquetOpt = None,
+    engine: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = None,
 ) -> None:
-    """Run detections over log files: print their results and findings."""
+    """Run detections over log files, a --db store or a --parquet store: print their results and findings."""
     from splhunt.content import load_detection
 
     _check_format(fmt)
-    if not logs and db is None:
-        raise typer.BadParameter("give --logs, or --db with a store made by `splhunt ingest`")
+    _check_inputs(bool(logs), db, parquet, "--logs")
     try:
-        s = _session(content, db)
+        s = _session(content, db, engine, spark_master, parquet)
         if logs:
             _ingest(s, logs, source, sourcetype, incremental=db is not None)
         dets = [load_detection(p) for p in detections]
@@ -157,23 +192,26 @@ def coverage(
     status: Annotated[list[str], typer.Option("--status", help="detection statuses to include")] = ["production"],  # noqa: B006
     logs: Annotated[list[Path] | None, typer.Option("--logs", help="also run over these logs")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
+    engine: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = None,
 ) -> None:
-    """How many detections load, expand, parse, compile and execute; every failure listed."""
+    """How many detections load, expand, parse, compile and execute (on --engine); every failure listed."""
     from splhunt.coverage import STEPS, run_coverage
 
     if fmt not in ("table", "json"):
         raise typer.BadParameter("--format must be table or json")
+    opts = engine_options(engine, spark_master)
     try:
-        rep = run_coverage(content, statuses=tuple(status), logs=logs)
+        rep = run_coverage(content, statuses=tuple(status), logs=logs, engine=engine, engine_options=opts)
     except SplhuntError as e:
         _fail(e)
         return
     if fmt == "json":
-        out.out(json.dumps(rep.as_dict(), indent=2), highlight=False)
+        out.out(json.dumps({"engine": engine, **rep.as_dict()}, indent=2), highlight=False)
         return
     from rich.table import Table
 
-    t = Table(title=f"coverage of {content} ({', '.join(status)})")
+    t = Table(title=f"coverage of {content} ({', '.join(status)}) on {engine}")
     t.add_column("step")
     t.add_column("count", justify="right")
     t.add_column("%", justify="right")

@@ -70,7 +70,9 @@ def write_parquet(store: Store, uri: str | Path, *, overwrite: bool = True) -> d
         store: the DuckDB event store.
         uri: a directory path, or a URI DuckDB can write (`s3://bucket/prefix` with its
             httpfs extension loaded and credentials set).
-        overwrite: replace files of an existing layout at `uri`.
+        overwrite: replace an existing layout at `uri`. On a local path its `events/`
+            folder is removed first (no day of an earlier write survives); on object
+            storage files are overwritten by name, so write a new layout to a new prefix.
 
     Returns:
         The layout's description, as `read_sidecar` gives it back.
@@ -84,6 +86,10 @@ def write_parquet(store: Store, uri: str | Path, *, overwrite: bool = True) -> d
     cur = store.con.cursor()
     if _is_local(uri):
         _local(uri).mkdir(parents=True, exist_ok=True)
+        if overwrite and (_local(uri) / EVENTS).is_dir():
+            import shutil
+
+            shutil.rmtree(_local(uri) / EVENTS)
     cols = ", ".join(_qi(fc.col) for fc in fields.values())
     day = "strftime(to_timestamp(\"_time\"), '%Y-%m-%d')"
     query = f"SELECT {cols}, {day} AS \"date\" FROM events"
@@ -176,17 +182,29 @@ def catalog_store(meta: dict[str, Any]) -> Store:
 def parquet_session(uri: str | Path, engine: str = "duckdb", *, engine_options: dict[str, Any] | None = None,
                     **session: Any) -> Any:
     """A `Session` over a Parquet layout: DuckDB reads the files through a view; Spark
-    reads them itself (no copy through the driver), with a catalog store for the
-    compiler. Other keyword arguments go to `Session` (content=, knowledge=, now=)."""
+    reads them itself (no copy through the driver). Other keyword arguments go to
+    `Session` (content=, knowledge=, now=)."""
     from splhunt.api import Session
 
     uri = str(uri)
     if engine == "duckdb":
         return Session(store=open_parquet_store(uri), engine="duckdb", **session)
+    store, meta = parquet_catalog(uri)
+    opts = {**(engine_options or {}), "parquet": uri, "parquet_meta": meta}
+    return Session(store=store, engine=engine, engine_options=opts, **session)
+
+
+def parquet_catalog(uri: str | Path) -> tuple[Store, dict[str, Any]]:
+    """The DuckDB store the driver keeps beside an engine that reads the layout itself
+    (Spark): a view over the files when they are on a local path (runners such as
+    `hunt` count events per channel and code in it), else `catalog_store` (registry and
+    (source, sourcetype) pairs only, from the sidecars: the driver never reads events)."""
+    uri = str(uri)
+    if _is_local(uri):
+        store = open_parquet_store(uri)
+        return store, read_sidecar(uri, store.con)
     meta = read_sidecar(uri)
-    s = Session(store=catalog_store(meta), engine=engine, engine_options=engine_options, **session)
-    s.engine.load_parquet(uri, meta)
-    return s
+    return catalog_store(meta), meta
 
 
-__all__ = ["catalog_store", "open_parquet_store", "parquet_session", "read_sidecar", "write_parquet"]
+__all__ = ["catalog_store", "open_parquet_store", "parquet_catalog", "parquet_session", "read_sidecar", "write_parquet"]

@@ -83,9 +83,39 @@ _lock = threading.Lock()
 _shared: SparkSession | None = None
 
 
+def _spark_defaults() -> dict[str, str]:
+    """Settings of `spark-defaults.conf` in `SPARK_CONF_DIR`, else `SPARK_HOME/conf`."""
+    dirs = [os.environ.get("SPARK_CONF_DIR"), os.path.join(os.environ["SPARK_HOME"], "conf") if os.environ.get("SPARK_HOME") else None]
+    for d in dirs:
+        path = os.path.join(d, "spark-defaults.conf") if d else None
+        if path and os.path.isfile(path):
+            out: dict[str, str] = {}
+            with open(path, encoding="utf-8") as f:
+                for line in f:
+                    line = line.strip()
+                    if line and not line.startswith("#"):
+                        key, _, value = line.partition(" ") if " " in line else line.partition("=")
+                        out[key.strip()] = value.strip().lstrip("=").strip()
+            return out
+    return {}
+
+
 def default_master() -> str:
-    """`SPLHUNT_SPARK_MASTER` if set, else `local[*]`."""
-    return os.environ.get("SPLHUNT_SPARK_MASTER") or "local[*]"
+    """The master URL when none is given: `SPLHUNT_SPARK_MASTER`, else `SPARK_MASTER`,
+    else `spark.master` of `spark-defaults.conf` (`SPARK_CONF_DIR`, else
+    `SPARK_HOME/conf`), else the master `spark-submit` set for this process, else
+    `local[*]`."""
+    for var in ("SPLHUNT_SPARK_MASTER", "SPARK_MASTER"):
+        if os.environ.get(var):
+            return os.environ[var]
+    conf = _spark_defaults().get("spark.master")
+    if conf:
+        return conf
+    submit = os.environ.get("PYSPARK_SUBMIT_ARGS", "")  # set by spark-submit/pyspark: --master X
+    parts = submit.split()
+    if "--master" in parts[:-1]:
+        return parts[parts.index("--master") + 1]
+    return "local[*]"
 
 
 def spark_session(master: str | None = None, conf: dict[str, str] | None = None) -> SparkSession:
@@ -93,8 +123,9 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None)
 
     Args:
         master: a Spark master URL (`local[*]`, `spark://host:7077`, `yarn`, ...);
-            defaults to `SPLHUNT_SPARK_MASTER`, else `local[*]`. Ignored when a session
-            already runs (Spark allows one SparkContext per process).
+            defaults to `default_master()`. Ignored when a session already runs (Spark
+            allows one SparkContext per process; under spark-submit, or in a Databricks
+            notebook, the running session is used as it is).
         conf: extra Spark settings for the builder.
     """
     global _shared
@@ -105,9 +136,15 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None)
     with _lock:
         if _shared is not None and not _is_stopped(_shared):
             return _shared
+        active = SparkSession.getActiveSession()
+        if active is not None and master is None:  # spark-submit, pyspark shell, notebooks
+            _shared = active
+            return _shared
         master = master or default_master()
         builder = SparkSession.builder.master(master).appName("splhunt")
-        settings = {**BUILDER_CONF, **(LOCAL_CONF if master.startswith("local") else {}), **(conf or {})}
+        defaults = _spark_defaults()
+        local = {k: v for k, v in LOCAL_CONF.items() if k not in defaults} if master.startswith("local") else {}
+        settings = {**BUILDER_CONF, **local, **(conf or {})}
         for k, v in settings.items():
             builder = builder.config(k, v)
         try:
@@ -135,7 +172,12 @@ class SparkEngine:
     name = "spark"
     caps = CAPS
 
-    def __init__(self, store: Store, spark: SparkSession | None = None, *, master: str | None = None):
+    def __init__(self, store: Store, spark: SparkSession | None = None, *, master: str | None = None,
+                 parquet: str | None = None, parquet_meta: dict[str, Any] | None = None):
+        """`spark`: a running SparkSession (default: `spark_session(master)`).
+        `parquet`: read events from this Parquet layout (`splhunt.engines.parquet`)
+        instead of the DuckDB store, which then only serves the field registry and the
+        (source, sourcetype) pairs to the compiler."""
         root = spark or spark_session(master)
         self.spark = root.newSession()
         for k, v in SESSION_CONF.items():
@@ -147,6 +189,8 @@ class SparkEngine:
         self._cached: set[str] = set()
         self._external = False  # events read from elsewhere (Parquet), not from the store
         self._finalizer = weakref.finalize(self, _cleanup, [None])
+        if parquet is not None:
+            self.load_parquet(parquet, parquet_meta)
 
     # -- loading ------------------------------------------------------------------------
     def load_store(self, store: Store | None = None, *, via: str | None = None) -> None:

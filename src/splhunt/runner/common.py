@@ -16,6 +16,9 @@ class Content:
 
     def __init__(self, lib: Any):
         self.lib = lib
+        #: the engine the sessions of this run use (`Session(engine=, engine_options=)`)
+        self.engine = "duckdb"
+        self.engine_options: dict[str, Any] = {}
         self.macros = MacroLibrary()
         if lib is not None:
             for m in lib.macros.values():
@@ -35,7 +38,8 @@ class Content:
         and the DuckDB engine registers its functions once per connection."""
         s = _SESSIONS.get(store)
         if s is None:
-            s = _SESSIONS[store] = Session(store, now=now)
+            s = _SESSIONS[store] = Session(store, now=now, engine=self.engine,
+                                           engine_options=self.engine_options or None)
         s.content = self.lib
         s.macros = self.macros
         s.now = now
