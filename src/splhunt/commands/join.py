@@ -15,8 +15,12 @@ Splunk Search Reference, join:
   after `table`/`fields`; over raw events every known field is shared, so name them);
 - the current results keep their order; several matches of one result follow each
   other in the subsearch's order.
-Join fields that hold several values, `usetime`/`earlier` and `left=`/`right=` aliases
-are refused. Join values of different kinds (number and text) compare as text.
+A join field that holds several values matches as a whole: a result matches the
+subsearch results whose field has the same values in the same order (a single value
+equals a one-value field). Splunk's documentation does not say more; matching the whole
+value is how join compares field values, and `mvexpand` first joins value by value.
+`usetime`/`earlier` and `left=`/`right=` aliases are refused. Join values of different
+kinds (number and text) compare as text.
 """
 
 from __future__ import annotations
@@ -39,7 +43,6 @@ from splhunt.commands._shared import (
 from splhunt.compile.compiler import Compiler, Ctx
 from splhunt.compile.expr import Typed, num_to_str, to_mv
 from splhunt.compile.stage import MV, NUM, ORDER, STR, FieldInfo, Stage, allocate, colref, ident
-from splhunt.errors import SplUnsupportedError
 from splhunt.spl import ast as A
 from splhunt.spl.parser import CommandParser
 
@@ -86,10 +89,6 @@ class Join(A.Command):
         main = ensure_order(ctx, ctx.stage)
         sub = compile_subsearch(ctx, self.sub)
         keys = list(dict.fromkeys(self.fields)) or [f for f in main.fields if f in sub.fields and f != ORDER]
-        for f in keys:
-            for side in (main, sub):
-                if side.has(f) and side.kind(f) == MV:
-                    raise SplUnsupportedError(f"join on the multivalue field {f}", "mvexpand it first")
         # rank the subsearch rows within each key so max= keeps the first ones
         sub_order = Compiler.ordering(sub)
         taken = {fi.col.lower() for fi in sub.fields.values()}
@@ -113,7 +112,10 @@ class Join(A.Command):
                 continue
             mk, sk = main.kind(f), ranked.kind(f)
             a, b = colref(main.fields[f].col, L), colref(ranked.fields[f].col, R)
-            if mk != sk:
+            if MV in (mk, sk):
+                # a multivalue join field matches as a whole (one value = a one-value list)
+                a, b = to_mv(Typed(a, mk)), to_mv(Typed(b, sk))
+            elif mk != sk:
                 a, b = _as_text(a, mk), _as_text(b, sk)
             conds.append(exp.EQ(this=a, expression=b))
         if self.max > 0:
