@@ -241,11 +241,10 @@ def hunt_cmd(
     opts = engine_options(engine, spark_master)
     try:
         if parquet is not None:
-            from splhunt.engines.parquet import open_parquet_store, parquet_catalog
+            from splhunt.engines.parquet import open_parquet_store, spark_catalog
 
             if engine == "spark":
-                store, meta = parquet_catalog(parquet)
-                opts = {**opts, "parquet": parquet, "parquet_meta": meta}
+                store, opts = spark_catalog(parquet, opts)
             else:
                 store = open_parquet_store(parquet)
         else:
@@ -277,6 +276,23 @@ def hunt_cmd(
                    save=parquet is None)
     except SplhuntError as e:  # the engine did not start (Spark: Java, master URL)
         _fail(str(e))
+    meta = opts.get("parquet_meta")
+    if meta is not None and meta.get("inventory") and store.count() != meta["events"]:
+        # a catalog store (Parquet on object storage): one row per inventory entry, the
+        # counts are in the layout's inventory sidecar
+        from splhunt.runner.hunt import Inventory, _channel_of
+
+        inv = Inventory()
+        for r in meta["inventory"]:
+            if r.get("index") == "risk":
+                continue
+            ch, code = r.get("Channel"), r.get("EventCode") or r.get("EventID")
+            ch = (ch[0] if isinstance(ch, list) and ch else ch)
+            code = code[0] if isinstance(code, list) and code else code
+            st = r.get("sourcetype")
+            inv.rows.append(((ch.lower() if isinstance(ch, str) and ch else None) or _channel_of(r.get("source")),
+                             st.lower() if st else None, str(code).strip() if code else None, int(r["events"])))
+        res.events, res.inventory = sum(n for *_, n in inv.rows), inv.describe()
     res.filtered_out = len(dets_all) - len(dets)
     res.ingest_seconds = ingest_secs
     res.seconds += ingest_secs

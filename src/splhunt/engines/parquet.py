@@ -3,6 +3,8 @@
     <uri>/
       splhunt_fields.parquet   the field registry: field, col, kind (in order), layout version
       splhunt_sources.parquet  source, sourcetype, events: one row per pair
+      splhunt_inventory.parquet  events per (source, sourcetype, Channel, EventCode,
+                               EventID, index), the fields of these the store has
       events/sourcetype=<st>/date=<YYYY-MM-DD>/data_0.parquet
 
 Events are partitioned Hive-style by `sourcetype` and by the UTC day of `_time`
@@ -43,6 +45,10 @@ EVENTS = "events"
 # not `_`-prefixed: Spark and Hadoop take such files for hidden metadata and skip them
 FIELDS = "splhunt_fields.parquet"
 SOURCES = "splhunt_sources.parquet"
+INVENTORY = "splhunt_inventory.parquet"
+#: What the inventory sidecar counts events by (those the store has): what `hunt`
+#: selects detections by, so a driver that never reads events can still select.
+INVENTORY_FIELDS = ("source", "sourcetype", "Channel", "EventCode", "EventID", "index")
 PARTITIONS = ("sourcetype", "date")
 
 
@@ -109,6 +115,11 @@ def write_parquet(store: Store, uri: str | Path, *, overwrite: bool = True) -> d
             "COPY (SELECT source, sourcetype, count(*) AS events FROM events GROUP BY ALL ORDER BY ALL) "
             f"TO {_sql_str(_join(uri, SOURCES))} (FORMAT PARQUET)"
         )
+        inv = ", ".join(f"{_qi(fields[f].col)} AS {_qi(f)}" for f in INVENTORY_FIELDS if f in fields)
+        cur.execute(
+            f"COPY (SELECT {inv}, count(*) AS events FROM events GROUP BY ALL ORDER BY ALL) "
+            f"TO {_sql_str(_join(uri, INVENTORY))} (FORMAT PARQUET)"
+        )
     except duckdb.Error as e:
         raise EngineError(f"could not write Parquet to {uri}: {e}") from e
     return read_sidecar(uri, cur)
@@ -124,6 +135,32 @@ def read_sidecar(uri: str | Path, con: duckdb.DuckDBPyConnection | None = None) 
         pairs = con.execute(f"SELECT source, sourcetype, events FROM read_parquet({_sql_str(_join(uri, SOURCES))})").fetchall()
     except duckdb.Error as e:
         raise EngineError(f"{uri} is not a splhunt Parquet layout: {e}") from e
+    try:
+        inv = con.execute(f"SELECT * FROM read_parquet({_sql_str(_join(uri, INVENTORY))})")
+        names = [d[0] for d in inv.description]
+        inventory = [dict(zip(names, r, strict=True)) for r in inv.fetchall()]
+    except duckdb.Error:  # written before the inventory sidecar
+        inventory = None
+    return _meta(uri, rows, pairs, inventory)
+
+
+def read_sidecar_spark(spark: Any, uri: str) -> dict[str, Any]:
+    """`read_sidecar` through Spark: for URIs only the cluster reads (s3a://, abfss://,
+    dbfs:/, hdfs://)."""
+    base = uri.rstrip("/")
+    try:
+        rows = [tuple(r) for r in spark.read.parquet(f"{base}/{FIELDS}").select("field", "col", "kind", "layout").collect()]
+        pairs = [tuple(r) for r in spark.read.parquet(f"{base}/{SOURCES}").select("source", "sourcetype", "events").collect()]
+    except Exception as e:  # noqa: BLE001 - pyspark raises many kinds
+        raise EngineError(f"{uri} is not a splhunt Parquet layout: {str(e).strip().splitlines()[0]}") from e
+    try:
+        inventory = [r.asDict() for r in spark.read.parquet(f"{base}/{INVENTORY}").collect()]
+    except Exception:  # noqa: BLE001 - written before the inventory sidecar
+        inventory = None
+    return _meta(uri, rows, pairs, inventory)
+
+
+def _meta(uri: str, rows: list, pairs: list, inventory: list[dict[str, Any]] | None) -> dict[str, Any]:
     versions = {r[3] for r in rows}
     if versions != {LAYOUT_VERSION}:
         raise EngineError(f"{uri}: layout version {sorted(versions)}, expected {LAYOUT_VERSION}")
@@ -131,6 +168,7 @@ def read_sidecar(uri: str | Path, con: duckdb.DuckDBPyConnection | None = None) 
         "fields": [{"field": f, "col": c, "kind": k} for f, c, k, _ in rows],
         "sources": [[s, st] for s, st, _ in pairs],
         "events": int(sum(n for _, _, n in pairs)),
+        "inventory": inventory,
     }
 
 
@@ -169,13 +207,24 @@ def _empty_events(con: duckdb.DuckDBPyConnection, meta: dict[str, Any]) -> None:
 def catalog_store(meta: dict[str, Any]) -> Store:
     """A DuckDB `Store` holding only what the compiler reads from a store: the field
     registry and one row per (source, sourcetype) pair (the knowledge view is built per
-    pair). For engines that read the events themselves, such as Spark."""
+    pair), or, when the layout has its inventory sidecar, one row per inventory entry
+    (so `hunt` can tell which data sources are present; counts are in the sidecar).
+    For engines that read the events themselves, such as Spark."""
     con = duckdb.connect()
     _registry(con, meta)
     _empty_events(con, meta)
-    con.executemany(
-        "INSERT INTO events (source, sourcetype) VALUES (?, ?)", [list(p) for p in meta["sources"]]
-    )
+    inv = meta.get("inventory")
+    if inv:
+        cols = {f["field"]: f["col"] for f in meta["fields"]}
+        names = [n for n in INVENTORY_FIELDS if n in cols and n in inv[0]]
+        con.executemany(
+            f"INSERT INTO events ({', '.join(_qi(cols[n]) for n in names)}) VALUES ({', '.join('?' for _ in names)})",
+            [[r[n] for n in names] for r in inv],
+        )
+    else:
+        con.executemany(
+            "INSERT INTO events (source, sourcetype) VALUES (?, ?)", [list(p) for p in meta["sources"]]
+        )
     return Store(con=con)
 
 
@@ -189,22 +238,29 @@ def parquet_session(uri: str | Path, engine: str = "duckdb", *, engine_options: 
     uri = str(uri)
     if engine == "duckdb":
         return Session(store=open_parquet_store(uri), engine="duckdb", **session)
-    store, meta = parquet_catalog(uri)
-    opts = {**(engine_options or {}), "parquet": uri, "parquet_meta": meta}
+    store, opts = spark_catalog(uri, engine_options)
     return Session(store=store, engine=engine, engine_options=opts, **session)
 
 
-def parquet_catalog(uri: str | Path) -> tuple[Store, dict[str, Any]]:
-    """The DuckDB store the driver keeps beside an engine that reads the layout itself
-    (Spark): a view over the files when they are on a local path (runners such as
-    `hunt` count events per channel and code in it), else `catalog_store` (registry and
-    (source, sourcetype) pairs only, from the sidecars: the driver never reads events)."""
+def spark_catalog(uri: str | Path, engine_options: dict[str, Any] | None = None) -> tuple[Store, dict[str, Any]]:
+    """(store, engine options) for a Spark `Session` over a layout: Spark reads the
+    events itself; the driver keeps a DuckDB store for the compiler and the runners: a
+    view over the files when they are on a local path, else `catalog_store` built from
+    the sidecars, which Spark reads (the driver never reads events)."""
     uri = str(uri)
+    opts = dict(engine_options or {})
     if _is_local(uri):
         store = open_parquet_store(uri)
-        return store, read_sidecar(uri, store.con)
-    meta = read_sidecar(uri)
-    return catalog_store(meta), meta
+        meta = read_sidecar(uri, store.con)
+    else:
+        from splhunt.engines.spark import spark_session
+
+        spark = opts.get("spark") or spark_session(opts.get("master"))
+        opts["spark"] = spark
+        meta = read_sidecar_spark(spark, uri)
+        store = catalog_store(meta)
+    return store, {**opts, "parquet": uri, "parquet_meta": meta}
 
 
-__all__ = ["catalog_store", "open_parquet_store", "parquet_catalog", "parquet_session", "read_sidecar", "write_parquet"]
+__all__ = ["catalog_store", "open_parquet_store", "parquet_session", "read_sidecar", "read_sidecar_spark", "spark_catalog",
+           "write_parquet"]
