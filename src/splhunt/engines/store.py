@@ -61,6 +61,44 @@ def _s(v: Any) -> str | None:
     return str(v)
 
 
+_MV_TYPE = pa.list_(pa.string())
+
+
+def _to_arrow(values: Any, kind: str) -> pa.Array:
+    """One column of a batch as the Arrow array its store column takes."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array):
+        t = values.type
+        if kind == NUM:
+            return values if t == pa.float64() else values.cast(pa.float64())
+        if kind == MV:
+            if t == _MV_TYPE:
+                return values
+            if pa.types.is_null(t):
+                return pa.nulls(len(values), _MV_TYPE)
+            if pa.types.is_list(t) or pa.types.is_large_list(t):
+                return values.cast(_MV_TYPE)
+            values = values.to_pylist()
+        elif pa.types.is_string(t):
+            return values
+        elif pa.types.is_null(t):
+            return pa.nulls(len(values), pa.string())
+        else:
+            values = values.to_pylist()
+    if kind == NUM:
+        return pa.array([None if v is None else float(v) for v in values], pa.float64())
+    if kind == MV:
+        return pa.array(
+            [None if v is None else [_s(x) for x in v] if isinstance(v, list) else [_s(v)] for v in values],
+            _MV_TYPE,
+        )
+    try:
+        return pa.array(values, pa.string())
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return pa.array([_s(v) for v in values], pa.string())
+
+
 def _qi(name: str) -> str:
     """Quote an identifier for DDL the store itself issues (never user SPL)."""
     return '"' + name.replace('"', '""') + '"'
@@ -102,14 +140,47 @@ class Store:
         return dict(self._fields)
 
     def _add_field(self, field: str, kind: str) -> FieldCol:
+        return self._add_fields([(field, kind)])[0]
+
+    def _add_fields(self, new: list[tuple[str, str]]) -> list[FieldCol]:
+        """Register and add columns for `new` (field, kind) pairs, in that order.
+
+        DuckDB takes one ``ALTER TABLE ... ADD COLUMN`` per statement, each costing more
+        the wider the table is (milliseconds at a few hundred columns). While `events`
+        is empty - the first batch of a fresh store, which brings most fields - the
+        table is created again with every column instead.
+        """
         taken = {fc.col.lower() for fc in self._fields.values()}
-        col = allocate_column(field, taken)
-        sqltype = "VARCHAR[]" if kind == MV else "VARCHAR"
-        self.con.execute(f"ALTER TABLE events ADD COLUMN {_qi(col)} {sqltype}")
-        self.con.execute("INSERT INTO _fields VALUES (?, ?, ?)", [field, col, kind])
-        fc = FieldCol(field, col, kind)
-        self._fields[field] = fc
-        return fc
+        out: list[FieldCol] = []
+        for field, kind in new:
+            col = allocate_column(field, taken)
+            taken.add(col.lower())
+            out.append(FieldCol(field, col, kind))
+        con = self.con
+        empty = len(out) > 1 and con.execute("SELECT count(*) FROM (SELECT 1 FROM events LIMIT 1)").fetchone()[0] == 0
+        if empty:
+            defs = [f"{_qi(name)} {typ}" for name, typ in con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_name = 'events' AND table_schema = current_schema() "
+                "AND table_catalog = current_database() ORDER BY ordinal_position"
+            ).fetchall()]
+            defs += [f"{_qi(fc.col)} {'VARCHAR[]' if fc.kind == MV else 'VARCHAR'}" for fc in out]
+            con.execute(f"CREATE OR REPLACE TABLE events ({', '.join(defs)})")
+        else:
+            for fc in out:
+                sqltype = "VARCHAR[]" if fc.kind == MV else "VARCHAR"
+                con.execute(f"ALTER TABLE events ADD COLUMN {_qi(fc.col)} {sqltype}")
+        reg = pa.table(  # noqa: F841 - read by DuckDB's replacement scan
+            {
+                "field": pa.array([fc.field for fc in out], pa.string()),
+                "col": pa.array([fc.col for fc in out], pa.string()),
+                "kind": pa.array([fc.kind for fc in out], pa.string()),
+            }
+        )
+        con.execute("INSERT INTO _fields SELECT field, col, kind FROM reg")
+        for fc in out:
+            self._fields[fc.field] = fc
+        return out
 
     def _widen_to_mv(self, fc: FieldCol) -> FieldCol:
         c = _qi(fc.col)
@@ -146,37 +217,25 @@ class Store:
         return self.append_columns(columns, n, mv_fields)
 
     def append_columns(
-        self, columns: Mapping[str, list[Any]], n: int, mv_fields: set[str] | None = None
+        self, columns: Mapping[str, Any], n: int, mv_fields: set[str] | None = None
     ) -> int:
-        """Append a columnar batch: field -> list of n values (str, float, list or None)."""
+        """Append a columnar batch: field -> n values (str, float, list or None).
+
+        A column is a Python list or an Arrow array (``string``, ``list<string>`` for a
+        multivalue field, ``double`` for ``_time``); Arrow arrays go to DuckDB as they are.
+        """
         if n == 0:
             return 0
         mv_fields = mv_fields or set()
+        new = [(f, MV if f in mv_fields else STR) for f in columns if f not in self._fields]
+        if new:
+            self._add_fields(new)
         arrays: dict[str, pa.Array] = {}
         for field, values in columns.items():
-            fc = self._fields.get(field)
-            is_mv = field in mv_fields
-            if fc is None:
-                fc = self._add_field(field, MV if is_mv else STR)
-            elif is_mv and fc.kind == STR:
+            fc = self._fields[field]
+            if field in mv_fields and fc.kind == STR:
                 fc = self._widen_to_mv(fc)
-            if fc.kind == NUM:
-                arrays[fc.col] = pa.array(
-                    [None if v is None else float(v) for v in values], pa.float64()
-                )
-            elif fc.kind == MV:
-                arrays[fc.col] = pa.array(
-                    [
-                        None if v is None else [_s(x) for x in v] if isinstance(v, list) else [_s(v)]
-                        for v in values
-                    ],
-                    pa.list_(pa.string()),
-                )
-            else:
-                try:
-                    arrays[fc.col] = pa.array(values, pa.string())
-                except (pa.ArrowTypeError, pa.ArrowInvalid):
-                    arrays[fc.col] = pa.array([_s(v) for v in values], pa.string())
+            arrays[fc.col] = _to_arrow(values, fc.kind)
         batch = pa.table(arrays)  # noqa: F841 - read by DuckDB's replacement scan
         cols = ", ".join(_qi(c) for c in arrays)
         self.con.execute(f"INSERT INTO events ({cols}) SELECT {cols} FROM batch")

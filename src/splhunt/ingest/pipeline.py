@@ -12,13 +12,18 @@ from __future__ import annotations
 
 import lzma
 import os
+import queue
 import tarfile
+import threading
 import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
+
+import numpy as np
+import pyarrow as pa
 
 from . import detect
 from . import evtx as evtx_reader
@@ -235,38 +240,130 @@ def iter_events(paths: list[str], report: IngestReport, opts: Options, pos: Posi
 
 
 # -- batching ------------------------------------------------------------------------------
-class Batch:
-    """Column lists being filled, event by event (missing values padded with None)."""
+_MV_TYPE = pa.list_(pa.string())
 
-    __slots__ = ("cols", "n", "mv")
+
+class Batch:
+    """Events being collected, grouped by shape, turned into Arrow columns by `take`.
+
+    An event's shape is its tuple of field names (in its order); every event of a
+    shape is kept as a tuple of values. Per-event work is a few C-level tuple and dict
+    operations; `take` transposes each shape (``zip``), builds one Arrow array per
+    field and shape (``pa.nulls`` where the shape lacks the field), concatenates them
+    and puts the rows back in arrival order with one ``take`` per field.
+    """
+
+    __slots__ = ("shapes", "ids", "order", "n")
 
     def __init__(self) -> None:
-        self.cols: dict[str, list[Any]] = {}
+        self.shapes: list[tuple[tuple[str, ...], list[tuple[Any, ...]]]] = []
+        self.ids: dict[tuple[str, ...], int] = {}
+        self.order: list[int] = []
         self.n = 0
-        self.mv: set[str] = set()
 
     def add(self, ev: dict[str, Any]) -> None:
-        cols = self.cols
-        n = self.n
-        for k, v in ev.items():
-            col = cols.get(k)
-            if col is None:
-                col = cols[k] = [None] * n
-            elif len(col) != n:
-                col.extend([None] * (n - len(col)))
-            col.append(v)
-            if v.__class__ is list:
-                self.mv.add(k)
-        self.n = n + 1
+        keys = tuple(ev)
+        sid = self.ids.get(keys)
+        if sid is None:
+            sid = self.ids[keys] = len(self.shapes)
+            self.shapes.append((keys, []))
+        self.shapes[sid][1].append(tuple(ev.values()))
+        self.order.append(sid)
+        self.n += 1
 
-    def take(self) -> tuple[dict[str, list[Any]], int, set[str]]:
-        n = self.n
-        for col in self.cols.values():
-            if len(col) != n:
-                col.extend([None] * (n - len(col)))
-        out = (self.cols, n, self.mv)
-        self.cols, self.n, self.mv = {}, 0, set()
-        return out
+    def take(self) -> tuple[dict[str, pa.Array], int, set[str]]:
+        """(field -> Arrow array of n values, n, multivalue fields) and reset."""
+        shapes, order, n = self.shapes, self.order, self.n
+        self.shapes, self.ids, self.order, self.n = [], {}, [], 0
+        # per field: [(shape index, values)]
+        parts: dict[str, dict[int, tuple[Any, ...]]] = {}
+        mv: set[str] = set()
+        for i, (keys, rows) in enumerate(shapes):
+            for k, vals in zip(keys, zip(*rows, strict=True), strict=True):
+                parts.setdefault(k, {})[i] = vals
+                if k not in mv and list in set(map(type, vals)):
+                    mv.add(k)
+        sizes = [len(rows) for _, rows in shapes]
+        inverse = None
+        if len(shapes) > 1:
+            perm = np.argsort(np.array(order, dtype=np.int32), kind="stable")
+            inv = np.empty(n, dtype=np.int64)
+            inv[perm] = np.arange(n, dtype=np.int64)
+            inverse = pa.array(inv)
+        cols: dict[str, pa.Array] = {}
+        for k, by_shape in parts.items():
+            chunks = []
+            for i in range(len(sizes)):
+                vals = by_shape.get(i)
+                chunks.append(None if vals is None else _column(k, vals, k in mv))
+            typ = next(c.type for c in chunks if c is not None)
+            arr = pa.concat_arrays([pa.nulls(sizes[i], typ) if c is None else c for i, c in enumerate(chunks)])
+            cols[k] = arr if inverse is None else arr.take(inverse)
+        return cols, n, mv
+
+
+def _str(v: Any) -> str | None:
+    if v is None or v.__class__ is str:
+        return v
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _column(field: str, vals: tuple[Any, ...], mv: bool) -> pa.Array:
+    """Arrow array of one field's values in one shape."""
+    if field == "_time":
+        return pa.array(vals, pa.float64())
+    if mv:
+        return pa.array(
+            [None if v is None else [_str(x) for x in v] if v.__class__ is list else [_str(v)] for v in vals],
+            _MV_TYPE,
+        )
+    try:
+        return pa.array(vals, pa.string())
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return pa.array([_str(v) for v in vals], pa.string())
+
+
+class _Writer:
+    """Writes batches to the store on a thread of its own, one batch behind the reader.
+
+    DuckDB releases the GIL while it inserts, so parsing the next batch (Python) and
+    writing this one (DuckDB) use both CPUs. At most one batch waits (memory stays
+    bounded by two batches); the store is used by this thread only until `close`. An
+    error of the store is raised again in the caller, at the next `put` or at `close`.
+    """
+
+    def __init__(self, store) -> None:
+        self.store = store
+        self.q: queue.Queue = queue.Queue(maxsize=1)
+        self.exc: BaseException | None = None
+        self.t = threading.Thread(target=self._run, name="splhunt-ingest-writer", daemon=True)
+        self.t.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self.q.get()
+            if item is None:
+                return
+            if self.exc is None:
+                try:
+                    self.store.append_columns(*item)
+                except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
+                    self.exc = exc
+
+    def put(self, item) -> None:
+        if self.exc is not None:
+            self.close()
+        self.q.put(item)
+
+    def close(self) -> None:
+        if self.t.is_alive():
+            self.q.put(None)
+            self.t.join()
+        if self.exc is not None:
+            exc, self.exc = self.exc, None
+            raise exc
 
 
 def ingest(
@@ -295,15 +392,19 @@ def ingest(
     else:
         pos = Position(total)
         batch = Batch()
-        for path, explicit in files:
-            for ev in events_of_file(path, report, opts, pos, explicit):
-                batch.add(ev)
-                if batch.n >= batch_size:
-                    store.append_columns(*batch.take())
-                    if progress is not None:
-                        progress(pos.now(), total)
-        if batch.n:
-            store.append_columns(*batch.take())
+        writer = _Writer(store)
+        try:
+            for path, explicit in files:
+                for ev in events_of_file(path, report, opts, pos, explicit):
+                    batch.add(ev)
+                    if batch.n >= batch_size:
+                        writer.put(batch.take())
+                        if progress is not None:
+                            progress(pos.now(), total)
+            if batch.n:
+                writer.put(batch.take())
+        finally:
+            writer.close()
         if progress is not None:
             progress(total, total)
     report.seconds = time.perf_counter() - t0
