@@ -30,9 +30,15 @@ def test_every_referenced_lookup_is_defined_with_its_columns(knowledge):
 def test_incomplete_tables_say_why(knowledge):
     incomplete = {n for n, d in knowledge.lookups.items() if d.incomplete}
     assert incomplete == {
-        "windows_signature_lookup",
         "windows_severity_lookup",
-        "windows_action_lookup",
+        "windows_privilege_lookup",
+        "windows_app_lookup",
+        "windows_signature_lookup2",
+        "xmlsecurity_eventcode_errorcode_action_lookup",
+        "windows_endpoint_service_service_type_lookup",
+        "windows_endpoint_port_transport_lookup",
+        "windows_update_status_lookup",
+        "windows_start_mode_lookup",
         "cim_dns_reply_code_lookup",
         "correlationsearches_lookup",
     }

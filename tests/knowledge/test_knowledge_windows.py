@@ -62,8 +62,9 @@ def test_security_4688_extracts_and_user_eval(knowledge):
         "<Data Name='CommandLine'>(?<Process_Command_Line>[^<]+)<\\/Data>"
     )
     user = sec.eval("user")
-    assert user.provenance == "incomplete"  # §7 quotes it shortened at `…`
+    assert user.provenance == "reconstructed"  # §7 quotes it shortened at `…`
     assert 'EventCode==4688,if(user=="-" OR isnull(user),src_user,user)' in user.value
+    assert user.value.endswith("true(), user)")
 
 
 # ---------------------------------------------------------------- against TA_FIELDS.md

@@ -16,6 +16,7 @@ and `$1::$2` formats are skipped here for that reason.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -326,9 +327,10 @@ def knowledge_base(store: Store, caps: Capabilities) -> Base:
     ctx = Ctx(v.compiler, v.stage())
     et_arms: list[exp.Expression] = []
     tag_arms: list[exp.Expression] = []
+    searches = {et.name: et.search for et in k.eventtypes}
     for et in k.eventtypes:
         try:
-            cond = compile_search(parse_search_expr(et.search), ctx)
+            cond = compile_search(parse_search_expr(_expand_eventtypes(et.search, searches)), ctx)
         except SplhuntError as e:
             v.notes.append(f"eventtype {et.name}: {e}")
             continue
@@ -346,6 +348,23 @@ def knowledge_base(store: Store, caps: Capabilities) -> Base:
     base = Base(exp.to_table(ident(v.name)), dict(v.fields), list(v.ctes))
     base.notes = v.notes  # type: ignore[attr-defined]
     return base
+
+
+_EVENTTYPE_REF = re.compile(r'\beventtype\s*=\s*(?:"([^"]+)"|([^\s()"]+))')
+
+
+def _expand_eventtypes(search: str, searches: dict[str, str], depth: int = 0) -> str:
+    """`eventtype=wineventlog_security` inside an eventtype search, replaced by that
+    eventtype's own search in parentheses (Splunk matches the nested eventtype; the
+    `eventtype` field does not exist yet while eventtypes are being computed)."""
+
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1) or m.group(2)
+        if name not in searches or depth > 8:
+            return m.group(0)
+        return "(" + _expand_eventtypes(searches[name], searches, depth + 1) + ")"
+
+    return _EVENTTYPE_REF.sub(sub, search)
 
 
 def inline_lookup(keyexpr: exp.Expression, rows: list[dict[str, str]], key_col: str, out_col: str, ldef: Any) -> exp.Expression:
