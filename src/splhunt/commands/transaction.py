@@ -322,13 +322,14 @@ class Transaction(A.Command):
         sctx = Ctx(cc, st)
         taken: set[str] = set()
         fields: dict[str, FieldInfo] = {}
-        proj: list[exp.Expression] = []
+        exprs: dict[str, exp.Expression] = {}
 
         def add(name: str, e: exp.Expression, kind: str) -> None:
+            # a field named like an output field (duration, eventcount) is replaced in place
             c = fields[name].col if name in fields else allocate(name, taken)
             taken.add(c.lower())
             fields[name] = FieldInfo(c, kind)
-            proj.append(exp.alias_(e, ident(c)))
+            exprs[name] = exp.alias_(e, ident(c))
 
         t = colref(c_t)
         # chronological order inside a transaction: oldest first = highest rank first
@@ -347,7 +348,7 @@ class Transaction(A.Command):
                 continue
             ref = sctx.field(f)
             if f == "_time":
-                add(f, exp.Min(this=colref(fi.col)), fi.kind)
+                add(f, exp.Min(this=t.copy()), NUM)
             elif f in keys:
                 add(f, exp.Max(this=colref(fi.col)), fi.kind)
             elif f == "_raw":
@@ -372,6 +373,7 @@ class Transaction(A.Command):
             complete.append(exp.EQ(this=exp.ArgMin(this=exp.Cast(this=colref(c_e), to=as_int), expression=colref(c_rk)),
                                    expression=exp.Literal.number(1)))
         ok = exp.and_(*complete) if complete else exp.true()
+        proj: list[exp.Expression] = list(exprs.values())
         okc = allocate("__tok", taken)
         taken.add(okc.lower())
         proj.append(exp.alias_(ok, ident(okc)))
@@ -385,6 +387,8 @@ class Transaction(A.Command):
         out_proj: list[exp.Expression] = [colref(fi.col) for fi in fields.values()]
         out = dict(fields)
         if self.keepevicted:
+            out.pop("closed_txn", None)
+            out_proj = [colref(fi.col) for f, fi in fields.items() if f != "closed_txn"]
             closed: exp.Expression = exp.Case(
                 ifs=[exp.If(this=colref(okc), true=exp.Literal.number(1))], default=exp.Literal.number(0)
             ) if self.constrained else exp.Literal.number(0)
