@@ -83,3 +83,11 @@ def test_kv_store_and_unknown_lookups_are_refused(content: Path) -> None:
         s.search("lookup kv a")
     with pytest.raises(SplUnsupportedError, match="nosuch"):
         s.search("lookup nosuch a")
+
+
+def test_multivalue_input_matches_each_value(content: Path) -> None:
+    """Splunk tries each value of a multivalue input field; outputs become multivalue."""
+    s = _session(content, [{"ks": "a b zzz"}, {"ks": "zzz"}])
+    rows = s.search("makemv ks | lookup unique k AS ks OUTPUT v | eval n=mvcount(v) | table v n").rows
+    # newest event first, as Splunk returns events
+    assert rows == [{"v": None, "n": None}, {"v": ["1", "2"], "n": 2}]

@@ -29,7 +29,6 @@ KNOWN_SPARK_DIVERGENCES: dict[str, str] = {
     "Schedule Task with HTTP Command Arguments": "Spark ASSIGNMENT_ARITY_MISMATCH (xmlkv + stats over absent fields)",
     "Schedule Task with Rundll32 Command Trigger": "Spark ASSIGNMENT_ARITY_MISMATCH (xmlkv + stats over absent fields)",
     "Windows Steal Authentication Certificates - ESC1 Abuse": "same row count, different values",
-    "Windows AD Hidden OU Creation": "lookup compares a multivalue field with a string: Spark refuses the types",
 }
 
 #: The sample's detections read raw events through these macros.

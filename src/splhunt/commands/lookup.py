@@ -83,6 +83,22 @@ class Lookup(A.Command):
             raise p.error("needs at least one input field")
         return cls(p.name, p.pos, table, tuple(inputs), mode, tuple(outputs))
 
+    @staticmethod
+    def _match(col: str, lk, ev_t: Typed, lc: exp.Expression) -> exp.Expression:
+        """One event value against one lookup column, by the column's match type."""
+        ev = to_str(ev_t)
+        kind = lk.match_types.get(col, "EXACT")
+        if kind == "CIDR":
+            from splhunt.functions.network import in_subnet_dynamic
+
+            return in_subnet_dynamic(ev, lc)
+        if not lk.case_sensitive:
+            ev, lc = exp.Lower(this=ev), exp.Lower(this=lc)
+        if kind == "WILDCARD":
+            pat = runtime_like_pattern(lc)
+            return exp.Escape(this=exp.Like(this=ev, expression=pat), expression=exp.Literal.string("\\"))
+        return exp.EQ(this=ev, expression=lc)
+
     def compile(self, ctx: Ctx, first: bool = False) -> Stage:
         cc = ctx.compiler
         lk = cc.lookups.resolve(self.table)
@@ -104,25 +120,22 @@ class Lookup(A.Command):
         # 2. matches, aggregated per input row
         a, lt = cc.new_name("a"), cc.new_name("l")
         conds = []
+        mv_input = False
         for col, field in self.inputs:
             if not s_a.has(field):
                 conds.append(exp.false())
                 continue
-            ev = to_str(Typed(exp.Column(this=ident(s_a.fields[field].col), table=ident(a)), s_a.kind(field) if s_a.kind(field) != MV else STR))
             lc: exp.Expression = exp.Column(this=ident(lk.col(col)), table=ident(lt))
-            kind = lk.match_types.get(col, "EXACT")
-            if kind == "CIDR":
-                from splhunt.functions.network import in_subnet_dynamic
-
-                conds.append(in_subnet_dynamic(ev, lc))
-                continue
-            if not lk.case_sensitive:
-                ev, lc = exp.Lower(this=ev), exp.Lower(this=lc)
-            if kind == "WILDCARD":
-                pat = runtime_like_pattern(lc)
-                conds.append(exp.Escape(this=exp.Like(this=ev, expression=pat), expression=exp.Literal.string("\\")))
+            evcol = exp.Column(this=ident(s_a.fields[field].col), table=ident(a))
+            if s_a.kind(field) == MV:
+                # A multivalue input matches when any of its values matches (Splunk tries each value).
+                mv_input = True
+                x = exp.to_identifier("_lkv")
+                one = self._match(col, lk, Typed(exp.Column(this=x), STR), lc)
+                hits = exp.ArrayFilter(this=evcol, expression=exp.Lambda(this=one, expressions=[x]))
+                conds.append(exp.GT(this=exp.func("COALESCE", exp.ArraySize(this=hits), exp.Literal.number(0)), expression=exp.Literal.number(0)))
             else:
-                conds.append(exp.EQ(this=ev, expression=lc))
+                conds.append(self._match(col, lk, Typed(evcol, s_a.kind(field)), lc))
         lrow = exp.Column(this=ident(lk.row_col), table=ident(lt))
         aggs = []
         out_cols = {}
@@ -144,7 +157,7 @@ class Lookup(A.Command):
         m_name = cc.new_name("m")
         cc.ctes.append((m_name, m_sel))
         # 3. join back; single values when the lookup can only match once
-        multi = lk.max_matches > 1 and not lk.unique_keys([c for c, _ in self.inputs])
+        multi = lk.max_matches > 1 and (mv_input or not lk.unique_keys([c for c, _ in self.inputs]))
         fields = {f: fi for f, fi in s_a.fields.items() if f != "__rid"}
         taken = {fi.col.lower() for fi in fields.values()}
         new_exprs: dict[str, tuple[exp.Expression, str]] = {}
