@@ -11,7 +11,9 @@ dominated by start-up. Each corpus is then timed twice:
 * ``pipeline``: `ingest_paths` with the default worker processes into a store that
   discards the batches (parsing, batching and process hand-over, without DuckDB);
 * ``ingest``: `ingest_paths` into a fresh in-memory `Store` (DuckDB), with the default
-  worker processes (what the CLI does) - the figure of the last line.
+  worker processes (what the CLI does) - the figure of the last line - with its CPU
+  microseconds per event (every thread of the process: parsing and DuckDB) and the
+  process's peak RSS so far.
 
 Times are wall-clock; the machine's load average is printed first, since a busy
 machine changes the wall-clock rates a lot.
@@ -20,7 +22,7 @@ The last line is::
     ingest evtx_eps=... xml_eps=... jsonl_eps=... wineventlog_eps=...
 
 Usage: python bench/ingest_bench.py [--data ../shared/data] [--min-events 100000]
-       [--json-events 150000] [--workers N] [--keep]
+       [--json-events 150000] [--workers N] [--formats evtx,xml,...] [--no-pipeline] [--keep]
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -134,6 +137,8 @@ def main() -> None:
     ap.add_argument("--json-events", type=int, default=150_000)
     ap.add_argument("--workers", type=int, default=None, help="worker processes (default: automatic)")
     ap.add_argument("--keep", action="store_true", help="keep the corpus directory")
+    ap.add_argument("--formats", default="evtx,xml,jsonl,wineventlog", help="comma-separated subset")
+    ap.add_argument("--no-pipeline", action="store_true", help="skip the parse and pipeline passes")
     args = ap.parse_args()
     if not (args.data / "MANIFEST.csv").exists():
         sys.exit(f"no MANIFEST.csv under {args.data}: the benchmark needs ../shared/data")
@@ -147,35 +152,43 @@ def main() -> None:
         print(f"cpus={os.cpu_count()} load_avg={load[0]:.1f},{load[1]:.1f},{load[2]:.1f}")
         print(
             f"{'format':<12} {'events':>9} {'parse ev/s':>11} {'cpu us/ev':>10} "
-            f"{'pipeline ev/s':>14} {'ingest s':>9} {'ingest ev/s':>12}"
+            f"{'pipeline ev/s':>14} {'ingest s':>9} {'ingest ev/s':>12} {'ingest cpu us/ev':>17} "
+            f"{'fields':>7} {'peak rss MB':>12}"
         )
         eps: dict[str, float] = {}
-        for fmt in ("evtx", "xml", "jsonl", "wineventlog"):
+        formats = [f for f in ("evtx", "xml", "jsonl", "wineventlog") if f in args.formats.split(",")]
+        for fmt in formats:
             files, expect = corpora[fmt]
-            rep = IngestReport()
-            c0, t0 = time.process_time(), time.perf_counter()
-            n_parse = sum(1 for f in files for _ in read_events(f, report=rep))
-            parse_s, parse_cpu = time.perf_counter() - t0, time.process_time() - c0
-            null = NullStore()
-            t0 = time.perf_counter()
-            ingest_paths(files, null, workers=args.workers)
-            pipe_s = time.perf_counter() - t0
+            n_parse = n_pipe = expect
+            parse_rate = parse_us = pipe_rate = float("nan")
+            if not args.no_pipeline:
+                rep = IngestReport()
+                c0, t0 = time.process_time(), time.perf_counter()
+                n_parse = sum(1 for f in files for _ in read_events(f, report=rep))
+                parse_s, parse_cpu = time.perf_counter() - t0, time.process_time() - c0
+                parse_rate, parse_us = n_parse / parse_s, parse_cpu / n_parse * 1e6
+                null = NullStore()
+                t0 = time.perf_counter()
+                ingest_paths(files, null, workers=args.workers)
+                pipe_rate = null.rows / (time.perf_counter() - t0)
+                n_pipe = null.rows
             store = Store()
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             report = ingest_paths(files, store, workers=args.workers)
-            ingest_s = time.perf_counter() - t0
+            ingest_s, ingest_cpu = time.perf_counter() - t0, time.process_time() - c0
             n = store.count()
-            assert n == report.read == n_parse == null.rows == expect, (fmt, n, report.read, n_parse, expect)
+            nfields = len(store.fields)
+            assert n == report.read == n_parse == n_pipe == expect, (fmt, n, report.read, n_parse, expect)
             store.close()
             eps[fmt] = n / ingest_s
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             print(
-                f"{fmt:<12} {n:>9,} {n_parse / parse_s:>11,.0f} {parse_cpu / n * 1e6:>10.1f} "
-                f"{n / pipe_s:>14,.0f} {ingest_s:>9.2f} {eps[fmt]:>12,.0f}"
+                f"{fmt:<12} {n:>9,} {parse_rate:>11,.0f} {parse_us:>10.1f} "
+                f"{pipe_rate:>14,.0f} {ingest_s:>9.2f} {eps[fmt]:>12,.0f} {ingest_cpu / n * 1e6:>17.1f} "
+                f"{nfields:>7} {rss:>12.0f}",
+                flush=True,
             )
-        print(
-            f"ingest evtx_eps={eps['evtx']:.0f} xml_eps={eps['xml']:.0f} "
-            f"jsonl_eps={eps['jsonl']:.0f} wineventlog_eps={eps['wineventlog']:.0f}"
-        )
+        print("ingest " + " ".join(f"{'xml' if f == 'xml' else f}_eps={eps[f]:.0f}" for f in formats))
     finally:
         if args.keep:
             print(f"corpus kept in {tmp}")

@@ -314,15 +314,19 @@ def _column(field: str, vals: tuple[Any, ...], mv: bool) -> pa.Array:
     """Arrow array of one field's values in one shape."""
     if field == "_time":
         return pa.array(vals, pa.float64())
-    if mv:
+    if mv and list in set(map(type, vals)):
         return pa.array(
             [None if v is None else [_str(x) for x in v] if v.__class__ is list else [_str(v)] for v in vals],
             _MV_TYPE,
         )
     try:
-        return pa.array(vals, pa.string())
+        arr = pa.array(vals, pa.string())
     except (pa.ArrowTypeError, pa.ArrowInvalid):
-        return pa.array([_str(v) for v in vals], pa.string())
+        arr = pa.array([_str(v) for v in vals], pa.string())
+    if mv:  # scalars of a multivalue field: one-value lists, nulls kept
+        offsets = pa.array(np.arange(len(arr) + 1, dtype=np.int32))
+        return pa.ListArray.from_arrays(offsets, arr, type=_MV_TYPE, mask=arr.is_null() if arr.null_count else None)
+    return arr
 
 
 class _Writer:

@@ -1,0 +1,135 @@
+"""The columnar batch and the store's bulk paths give the rows the per-event path gave.
+
+`Batch` groups events by shape and builds Arrow columns; `Store.append_columns` takes
+them as they are, and adds the new columns of a batch at once (recreating `events`
+while it is empty). These tests compare both with the straightforward reference: one
+event dict at a time into column lists (the former `Batch`), appended as Python lists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from splhunt.engines.store import Store
+from splhunt.ingest import IngestReport, ingest_paths, read_events
+from splhunt.ingest.pipeline import Batch
+
+
+def reference_columns(events: list[dict[str, Any]]) -> tuple[dict[str, list[Any]], int, set[str]]:
+    """Column lists of `events`, one event at a time (missing values None)."""
+    cols: dict[str, list[Any]] = {}
+    mv: set[str] = set()
+    for i, ev in enumerate(events):
+        for k, v in ev.items():
+            cols.setdefault(k, [None] * i).append(v)
+            if isinstance(v, list):
+                mv.add(k)
+        for col in cols.values():
+            if len(col) < i + 1:
+                col.append(None)
+    return cols, len(events), mv
+
+
+def as_store_values(values: list[Any], mv: bool) -> list[Any]:
+    """What the store holds for these values (multivalue columns hold lists)."""
+    if not mv:
+        return values
+    return [None if v is None else v if isinstance(v, list) else [v] for v in values]
+
+
+@pytest.fixture(scope="module")
+def fixture_events(fx) -> list[dict[str, Any]]:
+    evs = list(read_events(fx, report=IngestReport()))
+    assert len(evs) > 100
+    return evs
+
+
+@pytest.mark.parametrize("size", [1, 7, 50, 10_000])
+def test_batch_columns_equal_the_per_event_columns(fixture_events, size):
+    for start in range(0, len(fixture_events), size):
+        chunk = fixture_events[start : start + size]
+        batch = Batch()
+        for ev in chunk:
+            batch.add(ev)
+        cols, n, mv = batch.take()
+        ref, rn, rmv = reference_columns(chunk)
+        assert (n, mv) == (rn, rmv)
+        assert list(cols) == list(ref) or set(cols) == set(ref)
+        for k, arr in cols.items():
+            assert isinstance(arr, pa.Array) and len(arr) == n
+            assert arr.to_pylist() == as_store_values(ref[k], k in mv), k
+        assert batch.n == 0 and not batch.shapes
+
+
+def test_batch_keeps_arrival_order_across_shapes():
+    evs = [{"a": "1"}, {"b": "2"}, {"a": "3", "b": ["4", "5"]}, {"b": "6"}, {"_time": 1.5, "a": None}]
+    batch = Batch()
+    for ev in evs:
+        batch.add(ev)
+    cols, n, mv = batch.take()
+    assert n == 5 and mv == {"b"}
+    assert cols["a"].to_pylist() == ["1", None, "3", None, None]
+    assert cols["b"].to_pylist() == [None, ["2"], ["4", "5"], ["6"], None]
+    assert cols["_time"].type == pa.float64() and cols["_time"].to_pylist() == [None] * 4 + [1.5]
+
+
+def _rows(store: Store) -> list[dict[str, Any]]:
+    fields = store.fields
+    cols = ", ".join('"' + fc.col + '"' for fc in fields.values())
+    tbl = store.con.sql(f"SELECT {cols} FROM events").to_arrow_table()
+    names = list(fields)
+    return [dict(zip(names, r, strict=True)) for r in zip(*(tbl.column(i).to_pylist() for i in range(len(names))), strict=True)]
+
+
+def test_store_rows_equal_the_list_path(fixture_events):
+    """Arrow batches (bulk column creation) and list batches (one ALTER per column)."""
+    fast, slow = Store(), Store()
+    for start in range(0, len(fixture_events), 40):
+        chunk = fixture_events[start : start + 40]
+        batch = Batch()
+        for ev in chunk:
+            batch.add(ev)
+        fast.append_columns(*batch.take())
+        cols, n, mv = reference_columns(chunk)
+        for k in cols:  # the former path: fields added one at a time
+            if k not in slow.fields:
+                slow._add_field(k, "mv" if k in mv else "str")
+        slow.append_columns(cols, n, mv)
+    assert {f: (fc.col, fc.kind) for f, fc in fast.fields.items()} == {
+        f: (fc.col, fc.kind) for f, fc in slow.fields.items()
+    }
+    assert fast.con.execute("SELECT field, col, kind FROM _fields ORDER BY field").fetchall() == slow.con.execute(
+        "SELECT field, col, kind FROM _fields ORDER BY field"
+    ).fetchall()
+    assert _rows(fast) == _rows(slow)
+
+
+def test_first_batch_creates_case_distinct_columns_at_once():
+    st = Store()
+    st.append_columns({"ProcessID": ["'4'"], "ProcessId": ["9"], "a": [["x", "y"]], "_time": [2.0]}, 1, {"a"})
+    f = st.fields
+    assert f["ProcessID"].col != f["ProcessId"].col and f["ProcessId"].col.endswith("~1")
+    assert f["a"].kind == "mv" and f["_time"].kind == "num"
+    assert _rows(st) == [
+        {"_time": 2.0, "_raw": None, "host": None, "source": None, "sourcetype": None, "index": None,
+         "ProcessID": "'4'", "ProcessId": "9", "a": ["x", "y"]}
+    ]
+    # a later batch: new column by ALTER, a scalar field widened to multivalue
+    st.append_columns({"ProcessId": pa.array([["1", "2"]]), "b": pa.array(["z"])}, 1, {"ProcessId"})
+    assert st.fields["ProcessId"].kind == "mv"
+    assert [r["ProcessId"] for r in _rows(st)] == [["9"], ["1", "2"]]
+
+
+def test_store_error_is_raised_by_ingest(fx, monkeypatch):
+    """A failing write (on the writer thread) is raised by ingest_paths itself."""
+    st = Store()
+
+    def boom(self, columns, n, mv_fields=None):  # noqa: ANN001, ANN202
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(Store, "append_columns", boom)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        ingest_paths([fx], st, batch_size=5, workers=1)
