@@ -275,30 +275,47 @@ class Batch:
         """(field -> Arrow array of n values, n, multivalue fields) and reset."""
         shapes, order, n = self.shapes, self.order, self.n
         self.shapes, self.ids, self.order, self.n = [], {}, [], 0
-        # per field: [(shape index, values)]
-        parts: dict[str, dict[int, tuple[Any, ...]]] = {}
-        mv: set[str] = set()
+        parts: dict[str, list[tuple[int, tuple[Any, ...]]]] = {}  # field -> [(shape, values)]
         for i, (keys, rows) in enumerate(shapes):
             for k, vals in zip(keys, zip(*rows, strict=True), strict=True):
-                parts.setdefault(k, {})[i] = vals
-                if k not in mv and list in set(map(type, vals)):
-                    mv.add(k)
-        sizes = [len(rows) for _, rows in shapes]
-        inverse = None
-        if len(shapes) > 1:
-            perm = np.argsort(np.array(order, dtype=np.int32), kind="stable")
-            inv = np.empty(n, dtype=np.int64)
-            inv[perm] = np.arange(n, dtype=np.int64)
-            inverse = pa.array(inv)
+                parts.setdefault(k, []).append((i, vals))
+        # One Arrow array per field and shape; a field with a list anywhere is multivalue.
+        built: dict[str, list[pa.Array]] = {}
+        mv: set[str] = set()
+        for k, got in parts.items():
+            chunks = [_column(k, vals) for _, vals in got]
+            if any(c.type == _MV_TYPE for c in chunks):
+                mv.add(k)
+                chunks = [_one_value_lists(c) for c in chunks]
+            built[k] = chunks
+        nshapes = len(shapes)
+        if nshapes == 1:
+            return {k: c[0] for k, c in built.items()}, n, mv
+        # Event i is row rank[i] of its shape sid[i]; a field's array is the
+        # concatenation of its shapes' chunks, so event i is at start[sid[i]] + rank[i].
+        sid = np.array(order, dtype=np.int64)
+        perm = np.argsort(sid, kind="stable")
+        sizes = np.bincount(sid, minlength=nshapes)
+        first = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        rank = np.empty(n, dtype=np.int64)
+        rank[perm] = np.arange(n, dtype=np.int64) - first[sid[perm]]
         cols: dict[str, pa.Array] = {}
-        for k, by_shape in parts.items():
-            chunks = []
-            for i in range(len(sizes)):
-                vals = by_shape.get(i)
-                chunks.append(None if vals is None else _column(k, vals, k in mv))
-            typ = next(c.type for c in chunks if c is not None)
-            arr = pa.concat_arrays([pa.nulls(sizes[i], typ) if c is None else c for i, c in enumerate(chunks)])
-            cols[k] = arr if inverse is None else arr.take(inverse)
+        for k, got in parts.items():
+            chunks = built[k]
+            if len(got) == nshapes:
+                arr = pa.concat_arrays(chunks) if len(chunks) > 1 else chunks[0]
+                cols[k] = arr.take(pa.array(first[sid] + rank))
+                continue
+            start = np.full(nshapes, -1, dtype=np.int64)
+            off = 0
+            for (i, vals), _c in zip(got, chunks, strict=True):
+                start[i] = off
+                off += len(vals)
+            at = start[sid]
+            missing = at < 0
+            idx = pa.array(np.where(missing, 0, at + rank), mask=missing)
+            arr = pa.concat_arrays(chunks) if len(chunks) > 1 else chunks[0]
+            cols[k] = arr.take(idx)
         return cols, n, mv
 
 
@@ -310,23 +327,28 @@ def _str(v: Any) -> str | None:
     return str(v)
 
 
-def _column(field: str, vals: tuple[Any, ...], mv: bool) -> pa.Array:
-    """Arrow array of one field's values in one shape."""
+def _column(field: str, vals: tuple[Any, ...]) -> pa.Array:
+    """Arrow array of one field's values in one shape: ``double`` for ``_time``,
+    ``list<string>`` when a value is a list (multivalue), else ``string``."""
     if field == "_time":
         return pa.array(vals, pa.float64())
-    if mv and list in set(map(type, vals)):
-        return pa.array(
-            [None if v is None else [_str(x) for x in v] if v.__class__ is list else [_str(v)] for v in vals],
-            _MV_TYPE,
-        )
     try:
-        arr = pa.array(vals, pa.string())
+        return pa.array(vals, pa.string())
     except (pa.ArrowTypeError, pa.ArrowInvalid):
-        arr = pa.array([_str(v) for v in vals], pa.string())
-    if mv:  # scalars of a multivalue field: one-value lists, nulls kept
-        offsets = pa.array(np.arange(len(arr) + 1, dtype=np.int32))
-        return pa.ListArray.from_arrays(offsets, arr, type=_MV_TYPE, mask=arr.is_null() if arr.null_count else None)
-    return arr
+        if list in set(map(type, vals)):
+            return pa.array(
+                [None if v is None else [_str(x) for x in v] if v.__class__ is list else [_str(v)] for v in vals],
+                _MV_TYPE,
+            )
+        return pa.array([_str(v) for v in vals], pa.string())
+
+
+def _one_value_lists(arr: pa.Array) -> pa.Array:
+    """A string array as a list array of one-value lists (nulls kept), else unchanged."""
+    if arr.type == _MV_TYPE:
+        return arr
+    offsets = pa.array(np.arange(len(arr) + 1, dtype=np.int32))
+    return pa.ListArray.from_arrays(offsets, arr, type=_MV_TYPE, mask=arr.is_null() if arr.null_count else None)
 
 
 class _Writer:
