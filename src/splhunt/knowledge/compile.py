@@ -181,7 +181,8 @@ def knowledge_base(store: Store, caps: Capabilities) -> Base:
     # `SubjectUserName_as_Caller_User_Name` feeds `Caller_User_Name_as_src_user`), and
     # without MV_ADD a value already there wins. `field::"$1"` is `field::$1`.
     by_field: dict[str, list[tuple[list[Combo], Typed]]] = defaultdict(list)
-    rx_cache: dict[tuple[str, str, int | str, bool], exp.Expression | None] = {}
+    rx_cache: dict[tuple[str | int, str, int | str, bool], exp.Expression | None] = {}
+    alive: list[Typed] = []
     for c, m in merged.items():
         steps: list[tuple[str, str, list[tuple[str, int | str]], bool]] = [
             (ex.source_field, ex.regex, [(g, g) for g in ex.named_groups], False)
@@ -214,8 +215,10 @@ def knowledge_base(store: Store, caps: Capabilities) -> Base:
                 if src.kind != MV
                 else exp.ArrayToString(this=src.sql, expression=exp.Literal.string("\n"))
             )
+            # a source still as stored is the same column for every combo: share its SQL
+            skey_id: str | int = id(state[skey]) if skey in state else skey
             for name, grp in outs:
-                key = (text.sql(), regex, grp, repeat)
+                key = (skey_id, regex, grp, repeat)
                 if key not in rx_cache:
                     try:
                         rx_cache[key] = _regex_extract(caps, text, regex, grp, all_=repeat)
@@ -236,6 +239,7 @@ def knowledge_base(store: Store, caps: Capabilities) -> Base:
                     else ext
                 )
                 state[name] = Typed(val, kind)
+                alive.append(state[name])  # keeps ids in rx_cache keys unique
         for name, t in state.items():
             by_field[name].append(([c], t))
     v.layer(
