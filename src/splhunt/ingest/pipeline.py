@@ -1,7 +1,10 @@
 """Streams files into events and events into the store, batch by batch.
 
-Memory is bounded by ``batch_size``: readers are generators, the batch is a set of
-column lists flushed with `Store.append_columns` every ``batch_size`` events. With
+Memory is bounded by ``batch_size``: readers are generators, the batch (`Batch`: events
+grouped by shape, turned into Arrow columns) is flushed with `Store.append_columns`
+every ``batch_size`` events, on a writer thread (`_Writer`) so that DuckDB inserts one
+batch while Python parses the next; at most three batches exist at once (being
+filled, waiting, being inserted). With
 ``workers > 1`` files are parsed in worker processes that send column batches back
 through a bounded queue; the parent process only writes to the store. By default
 workers are used only with at least `PARALLEL_MIN_CPUS` CPUs (one per CPU but one for
