@@ -245,3 +245,18 @@ def test_only_the_known_rules_are_left_out(session):
         "windows_start_mode_lookup", "windows_update_status_lookup",
     }
     assert not [n for n in notes if n.startswith(("REPORT", "eventtype"))]
+
+
+@pytest.mark.shared
+def test_escu_dsrm_password_reset_passes_on_its_attack_data(shared: Path):
+    """ESCU "Windows AD DSRM Password Reset" (tstats over Change: result_id=4794 and the
+    windows_signature_lookup text) passes contentctl's rule on its own attack data."""
+    from splhunt.runner.common import Content
+    from splhunt.runner.testing import load_detections, run_tests
+
+    det = shared / "escu" / "detections" / "endpoint" / "windows_ad_dsrm_password_reset.yml"
+    dets, errors = load_detections([det])
+    assert not errors
+    (out,) = run_tests(dets, shared / "data" / "attack_data", Content.load(shared / "escu"))
+    assert (out.status, out.reason) == ("pass", "")
+    assert out.results == 1
