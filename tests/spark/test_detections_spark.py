@@ -25,11 +25,7 @@ SAMPLE_SIZE = 100
 MAX_EVENTS = 6_000
 #: Detections of the sample that diverge on Spark today, with what was seen; they are
 #: run and reported, not failed. Open work: each one is a compiler or engine bug.
-KNOWN_SPARK_DIVERGENCES: dict[str, str] = {
-    "Schedule Task with HTTP Command Arguments": "Spark ASSIGNMENT_ARITY_MISMATCH (xmlkv + stats over absent fields)",
-    "Schedule Task with Rundll32 Command Trigger": "Spark ASSIGNMENT_ARITY_MISMATCH (xmlkv + stats over absent fields)",
-    "Windows Steal Authentication Certificates - ESC1 Abuse": "same row count, different values",
-}
+KNOWN_SPARK_DIVERGENCES: dict[str, str] = {}
 
 #: The sample's detections read raw events through these macros.
 RAW_MACROS = ("`sysmon`", "`wineventlog_security`")

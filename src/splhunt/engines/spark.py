@@ -339,18 +339,36 @@ def _arrow(store: Store, table: str) -> Any:
 
 
 def spark_sql(query: exp.Expression) -> str:
-    """`query` as Spark SQL, after the one rewrite sqlglot does not make: a
-    ROW_NUMBER() without ORDER BY (DuckDB numbers rows as they come; Spark demands an
-    order) is ordered by monotonically_increasing_id(), the order rows come in."""
+    """`query` as Spark SQL, after the rewrites sqlglot does not make:
+
+    - a ROW_NUMBER() without ORDER BY (DuckDB numbers rows as they come; Spark demands
+      an order) is ordered by monotonically_increasing_id(), the order rows come in;
+    - a WHERE/HAVING condition is not wrapped in parentheses: outside ANSI mode WHERE
+      is not a reserved word, so Spark reads `FROM s2 WHERE (FALSE)` as table `s2`
+      aliased `WHERE` with a column alias list (ASSIGNMENT_ARITY_MISMATCH);
+    - a list aggregate (COLLECT_LIST) over no values is null, as DuckDB's LIST is
+      (Spark gives an empty array, which `fillnull`, `isnull` and `coalesce` would
+      then take for a value).
+    """
 
     def fix(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Window) and isinstance(node.this, exp.RowNumber) and not node.args.get("order"):
             node = node.copy()
             arrival = exp.Anonymous(this="monotonically_increasing_id", expressions=[])
             node.set("order", exp.Order(expressions=[exp.Ordered(this=arrival)]))
+        elif isinstance(node, exp.Where | exp.Having) and isinstance(node.this, exp.Paren):
+            node = node.copy()
+            node.set("this", node.this.this)
         return node
 
-    return query.transform(fix).sql("spark")
+    q = query.transform(fix)
+    for agg in list(q.find_all(exp.ArrayAgg)):
+        unit: exp.Expression = agg
+        while isinstance(unit.parent, exp.Filter | exp.Window) and unit.arg_key == "this":
+            unit = unit.parent
+        empty = exp.EQ(this=exp.ArraySize(this=unit.copy()), expression=exp.Literal.number(0))
+        unit.replace(exp.If(this=empty, true=exp.Null(), false=unit.copy()))
+    return q.sql("spark")
 
 
 def _cleanup(paths: list[str | None]) -> None:
