@@ -260,3 +260,54 @@ def test_escu_dsrm_password_reset_passes_on_its_attack_data(shared: Path):
     (out,) = run_tests(dets, shared / "data" / "attack_data", Content.load(shared / "escu"))
     assert (out.status, out.reason) == ("pass", "")
     assert out.results == 1
+
+
+def _security_datasets(shared: Path, rel: str) -> Session:
+    s = Session()
+    s.ingest([shared / "data" / "Security-Datasets" / "datasets" / "atomic" / "windows" / rel])
+    return s
+
+
+@pytest.mark.shared
+def test_shares_and_service_install_from_security_datasets(shared: Path):
+    """5140/5145/7045 (no complete example in ESCU): OTRF Security-Datasets (MIT), read in place."""
+    s = _security_datasets(shared, "credential_access/host/cmd_psexec_lsa_secrets_dump.zip")
+    rows = {
+        r["EventCode"]: r
+        for r in s.search(
+            "search EventCode IN (5140,5145,7045) | table EventCode src_user src file_name dest service signature"
+        ).rows
+    }
+    for code in ("5140", "5145"):
+        r = rows[code]
+        assert (r["src_user"], r["src"], r["dest"]) == (
+            "wardog", "fe80::90e:17af:263c:5209", "WORKSTATION5"
+        )
+        assert r["file_name"] == "\\\\*\\IPC$"  # EVAL-file_name falls back to ShareName
+    assert rows["5140"]["signature"] == "A network share object was accessed"
+    assert rows["7045"]["service"] == "PSEXESVC"
+    services = s.search(
+        "| tstats count from datamodel=Endpoint.Services where Services.service=PSEXESVC "
+        "by Services.dest"
+    ).rows
+    assert [r["Services.dest"] for r in services] == ["WORKSTATION5"]
+
+
+@pytest.mark.shared
+def test_special_privileges_and_logoff_from_security_datasets(shared: Path):
+    s = _security_datasets(
+        shared, "discovery/host/covenant_getdomaingroup_ldap_searchrequest_domain_admins.zip"
+    )
+    priv = s.search(
+        "| tstats count from datamodel=Authentication.Privileged_Authentication "
+        "by Authentication.signature_id Authentication.src_user"
+    ).rows
+    assert {(r["Authentication.signature_id"], r["Authentication.src_user"]) for r in priv} == {
+        ("4672", "MORDORDC$"), ("4672", "pgustavo")
+    }
+    (logoff,) = s.search(
+        "search EventCode=4634 | dedup EventCode | table user signature tag"
+    ).rows
+    assert logoff["signature"] == "An account was logged off"
+    assert {"logoff", "stop", "access"} <= set(logoff["tag"])
+    assert "authentication" not in logoff["tag"]  # windows_logoff is not an Authentication eventtype
