@@ -180,9 +180,11 @@ def knowledge_base(store: Store, caps: Capabilities) -> Base:
     # reads its source field as the earlier ones left it (the Windows add-on's
     # `SubjectUserName_as_Caller_User_Name` feeds `Caller_User_Name_as_src_user`), and
     # without MV_ADD a value already there wins. `field::"$1"` is `field::$1`.
+    # A value's `recipe` (how it was derived) is hashable: combos deriving a field the same
+    # way share one expression object (cheap to group, smaller SQL).
     by_field: dict[str, list[tuple[list[Combo], Typed]]] = defaultdict(list)
-    rx_cache: dict[tuple[str | int, str, int | str, bool], exp.Expression | None] = {}
-    alive: list[Typed] = []
+    rx_cache: dict[tuple[Any, str, int | str, bool], exp.Expression | None] = {}
+    made: dict[Any, Typed] = {}
     for c, m in merged.items():
         steps: list[tuple[str, str, list[tuple[str, int | str]], bool]] = [
             (ex.source_field, ex.regex, [(g, g) for g in ex.named_groups], False)
@@ -206,6 +208,7 @@ def knowledge_base(store: Store, caps: Capabilities) -> Base:
                     outs = [(g, g) for g in t.named_groups]
                 steps.append((t.source_key, t.regex, outs, t.repeat_match))
         state: dict[str, Typed] = {}
+        recipe: dict[str, Any] = {}
         for skey, regex, outs, repeat in steps:
             src = state.get(skey) or v.current(skey)
             if src.kind == NULL:
@@ -215,10 +218,9 @@ def knowledge_base(store: Store, caps: Capabilities) -> Base:
                 if src.kind != MV
                 else exp.ArrayToString(this=src.sql, expression=exp.Literal.string("\n"))
             )
-            # a source still as stored is the same column for every combo: share its SQL
-            skey_id: str | int = id(state[skey]) if skey in state else skey
+            src_recipe = recipe.get(skey, ("col", skey))
             for name, grp in outs:
-                key = (skey_id, regex, grp, repeat)
+                key = (src_recipe, regex, grp, repeat)
                 if key not in rx_cache:
                     try:
                         rx_cache[key] = _regex_extract(caps, text, regex, grp, all_=repeat)
@@ -232,14 +234,16 @@ def knowledge_base(store: Store, caps: Capabilities) -> Base:
                     continue
                 cur = state.get(name) or v.current(name)
                 kind = MV if repeat else STR
-                # MV_ADD=false: an existing value wins over the new extraction
-                val = (
-                    exp.func("COALESCE", to_mv(cur) if repeat else to_str(cur), ext)
-                    if cur.kind != NULL
-                    else ext
-                )
-                state[name] = Typed(val, kind)
-                alive.append(state[name])  # keeps ids in rx_cache keys unique
+                r = ("rx", key, recipe.get(name, ("col", name)) if cur.kind != NULL else None)
+                if r not in made:
+                    # MV_ADD=false: an existing value wins over the new extraction
+                    val = (
+                        exp.func("COALESCE", to_mv(cur) if repeat else to_str(cur), ext)
+                        if cur.kind != NULL
+                        else ext
+                    )
+                    made[r] = Typed(val, kind)
+                state[name], recipe[name] = made[r], r
         for name, t in state.items():
             by_field[name].append(([c], t))
     v.layer(
@@ -287,8 +291,10 @@ def knowledge_base(store: Store, caps: Capabilities) -> Base:
     # 4. LOOKUP (small tables inlined as CASE), in order per event: a later OUTPUTNEW fills
     # only what the earlier lookups left empty (several Windows lookups output `action`).
     by_field = defaultdict(list)
+    made = {}
     for c, m in merged.items():
         state = {}
+        recipe = {}
         for lk in m.lookups:
             try:
                 ldef, _ = k.lookup_table(lk.lookup)
@@ -305,21 +311,21 @@ def knowledge_base(store: Store, caps: Capabilities) -> Base:
             kin = state.get(key.field) or v.current(key.field)
             if kin.kind == NULL:
                 continue
-            keyexpr = to_str(kin)
-            if not ldef.case_sensitive_match:
-                keyexpr = exp.Lower(this=keyexpr)
-            looked_up = {
-                out.field: inline_lookup(keyexpr, rows, key.column, out.column, ldef)
-                for out in lk.outputs
-            }
+            key_recipe = recipe.get(key.field, ("col", key.field))
+            new = (lk.output_mode or "OUTPUT").upper() == "OUTPUTNEW"
             for out in lk.outputs:
                 cur = state.get(out.field) or v.current(out.field)
-                looked = looked_up[out.field]
-                if (lk.output_mode or "OUTPUT").upper() == "OUTPUTNEW" and cur.kind != NULL:
-                    val = exp.func("COALESCE", to_str(cur), looked)
-                else:
-                    val = looked
-                state[out.field] = Typed(val, STR)
+                keep = new and cur.kind != NULL
+                r = ("lk", lk.lookup, key_recipe, key.column, out.column,
+                     recipe.get(out.field, ("col", out.field)) if keep else None)
+                if r not in made:
+                    keyexpr = to_str(kin)
+                    if not ldef.case_sensitive_match:
+                        keyexpr = exp.Lower(this=keyexpr)
+                    looked = inline_lookup(keyexpr, rows, key.column, out.column, ldef)
+                    val = exp.func("COALESCE", to_str(cur), looked) if keep else looked
+                    made[r] = Typed(val, STR)
+                state[out.field], recipe[out.field] = made[r], r
         for name, t in state.items():
             by_field[name].append(([c], t))
     v.layer(
@@ -392,8 +398,11 @@ def inline_lookup(keyexpr: exp.Expression, rows: list[dict[str, str]], key_col: 
 def _group_arms(arms: list[tuple[list[Combo], Typed]]) -> list[tuple[list[Combo], Typed]]:
     """Merge arms with the same SQL so each distinct rule appears once in the CASE."""
     out: dict[str, tuple[list[Combo], Typed]] = {}
+    seen: dict[int, str] = {}  # the same expression object renders once
     for combos, t in arms:
-        key = t.sql.sql() + t.kind
+        key = seen.get(id(t.sql))
+        if key is None:
+            key = seen[id(t.sql)] = t.sql.sql() + t.kind
         if key in out:
             out[key][0].extend(combos)
         else:
