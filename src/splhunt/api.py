@@ -8,13 +8,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from splhunt.compile.compiler import Compiler, Plan
+from sqlglot import exp
+
+from splhunt.compile.compiler import Base, Compiler, Plan
+from splhunt.compile.stage import colref, ident
 from splhunt.engines import make_engine
 from splhunt.engines.store import Store
+from splhunt.errors import SplhuntError
 from splhunt.spl.macros import MacroDef, MacroLibrary
 from splhunt.spl.parser import parse
 
@@ -51,6 +56,12 @@ class Session:
         self.geoip = str(geoip) if geoip else None
         self._base: Any = None
         self._base_version = -1
+        #: start each search from only the base fields it can read (`compile/prune.py`)
+        self.prune = True
+        #: materialise data model datasets once per store version for `tstats`
+        self.cache_datasets = engine == "duckdb"
+        self._datasets: dict[tuple[str, str], Any] = {}
+        self._pruned: dict[tuple[str, ...], Base] = {}
         if content is not None:
             self.load_content(content)
 
@@ -88,15 +99,76 @@ class Session:
             view = knowledge_base(self.store, self.engine.caps)
             self._base = self.engine.materialize(view, "kv_events")
             self._base_version = self.store.version
+            self._datasets = {}
+            self._pruned = {}
         return self._base
+
+    def _compiler(self, base: Base) -> Compiler:
+        compiler = Compiler(base, self.engine.caps, content=self.content,
+                            macros=self.macros, now=self.now, lookups=self.lookups)
+        compiler.geoip = self.geoip
+        if self.cache_datasets and self.knowledge:
+            compiler.dataset_cache = self._dataset  # type: ignore[attr-defined]
+        return compiler
+
+    def _pruned_base(self, pipeline: Any) -> Base:
+        """The base restricted to the fields `pipeline` can read (see `compile/prune.py`)."""
+        base = self.base()
+        if not self.prune:
+            return base
+        from splhunt.compile.prune import needed_fields
+
+        keep = needed_fields(pipeline, base.fields)
+        if keep is None or len(keep) == len(base.fields):
+            return base
+        key = tuple(keep)
+        got = self._pruned.get(key)
+        if got is None:
+            fields = {f: base.fields[f] for f in keep}
+            rel = exp.select(*[colref(fi.col) for fi in fields.values()]).from_(base.relation.copy())
+            got = Base(rel.subquery("kv"), fields, list(base.ctes))
+            if len(self._pruned) > 4096:
+                self._pruned.clear()
+            self._pruned[key] = got
+        return got
+
+    def _dataset(self, model: str, dataset: str, build: Any) -> tuple[exp.Expression, dict[str, Any]] | None:
+        """A data model dataset (constraints and calculations applied, dotted fields) as a
+        table built once per store version: it is a pure function of the view. None when
+        it cannot be built (the search then compiles it inline and reports the error)."""
+        self.base()
+        key = (model, dataset)
+        if key not in self._datasets:
+            self._datasets[key] = None
+            try:
+                cc = self._compiler(self.base())
+                cc.dataset_cache = None  # type: ignore[attr-defined]
+                stage = build(cc)
+                query = exp.select(*[colref(fi.col) for fi in stage.fields.values()]).from_(ident(stage.name))
+                for name, q in cc.ctes:
+                    query = query.with_(ident(name), as_=q, copy=False)
+                table = "dm_" + re.sub(r"\W", "_", f"{model}__{dataset}")
+                made = self.engine.materialize(Base(query.subquery("d"), dict(stage.fields)), table)
+                self._datasets[key] = (made.relation, dict(stage.fields))
+            except SplhuntError:
+                pass
+        return self._datasets[key]
+
+    def prepare(self, searches: list[str]) -> None:
+        """Build what these searches share before running them: the knowledge view and
+        the data model datasets their `tstats` read (a search that fails to compile is
+        left for its own run to report)."""
+        self.base()
+        for spl in searches:
+            try:
+                self.plan(spl)
+            except SplhuntError:
+                continue
 
     def plan(self, spl: str) -> Plan:
         text = self.macros.expand(spl)
         pipeline = parse(text)
-        compiler = Compiler(self.base(), self.engine.caps, content=self.content,
-                            macros=self.macros, now=self.now, lookups=self.lookups)
-        compiler.geoip = self.geoip
-        return compiler.compile(pipeline)
+        return self._compiler(self._pruned_base(pipeline)).compile(pipeline)
 
     def search(self, spl: str) -> Result:
         plan = self.plan(spl)

@@ -98,9 +98,11 @@ class Compiler:
         return Stage(name, fields)
 
     def base_stage(self) -> Stage:
+        have = {n for n, _ in self.ctes}
         for name, q in self.base.ctes:
-            if name not in {n for n, _ in self.ctes}:
-                self.ctes.append((name, q))
+            if name not in have:
+                # a copy: the plan's tree owns its CTEs (they are attached uncopied below)
+                self.ctes.append((name, q.copy()))
         sel = exp.select("*").from_(self.base.relation)
         return self.push(sel, dict(self.base.fields))
 
@@ -183,8 +185,10 @@ class Compiler:
         order = self.ordering(out)
         if order:
             final = final.order_by(*order)
+        # attached in place: `with_` copies the whole query on each call, which made
+        # planning quadratic in the number of CTEs
         for name, q in self.ctes:
-            final = final.with_(ident(name), as_=q)
+            final = final.with_(ident(name), as_=q, copy=False)
         return Plan(final, visible)
 
     def pin_order(self, stage: Stage) -> Stage:

@@ -96,7 +96,22 @@ def dataset_events_stage(cc: Compiler, spec: str) -> Stage:
 
 
 def dataset_stage(cc: Compiler, spec: str) -> Stage:
-    """A stage holding the dataset's events with dotted data model field names."""
+    """A stage holding the dataset's events with dotted data model field names.
+
+    A compiler with a `dataset_cache` (a session's, see `Session._dataset`) reads the
+    dataset from a table built once per store version: the dataset is a pure function of
+    the search-time view, so the rows are the same."""
+    hook = getattr(cc, "dataset_cache", None)
+    if hook is not None:
+        model, ds = resolve(spec)
+        got = hook(model.name, ds.name, lambda c: _dataset_stage(c, spec))
+        if got is not None:
+            rel, fields = got
+            return cc.push(exp.select("*").from_(rel.copy()), dict(fields))
+    return _dataset_stage(cc, spec)
+
+
+def _dataset_stage(cc: Compiler, spec: str) -> Stage:
     _model, ds = resolve(spec)
     inner = dataset_events_stage(cc, spec)
     fields: dict[str, FieldInfo] = {}

@@ -394,8 +394,9 @@ def hunt(
         if dets:
             # the search-time view is built once per store version, outside any
             # detection's time limit (on large stores it takes longer than one search)
+            # (with the data model datasets their `tstats` read, built once for all)
             t_view = time.perf_counter()
-            session.base()
+            session.prepare([d.search for d, _ in dets])
             res.view_seconds += time.perf_counter() - t_view
         for d, why in dets:
             st = DetectionStatus(d, RUN, why, phase=phase)
