@@ -9,6 +9,7 @@ from sqlglot import exp
 
 from splhunt.compile.expr import (
     Typed,
+    compare,
     compile_expr,
     dbl,
     lit,
@@ -78,6 +79,13 @@ def _coalesce(a: list[Typed], ctx: Ctx, call: A.Call) -> Typed:
     """coalesce(x, y, ...): the first non-null argument."""
     vals, kind = _unify(a)
     return Typed(exp.func("COALESCE", *vals), kind)
+
+
+@function("nullif", 2)
+def _nullif(a: list[Typed], ctx: Ctx, call: A.Call) -> Typed:
+    """nullif(x, y): null when x equals y (eval's `=`: numbers as numbers), else x."""
+    eq = compare("=", a[0], a[1]).sql
+    return Typed(exp.Case(ifs=[exp.If(this=eq, true=exp.Null())], default=a[0].sql), a[0].kind)
 
 
 @function("isnull", 1)
