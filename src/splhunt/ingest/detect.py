@@ -4,7 +4,8 @@
 ``.tgz``); ``BZh`` bzip2; ``\\xfd7zXZ`` xz; ``ustar`` at offset 257 tar. Text (UTF-8,
 UTF-8 with BOM, or UTF-16 with BOM) is classified by its first line that is neither
 blank nor a ``#`` comment: ``<`` XML events, ``{`` / ``[`` / ``"`` JSON, a
-``MM/DD/YYYY HH:MM:SS AM`` date classic WinEventLog text.
+``MM/DD/YYYY HH:MM:SS AM`` date classic WinEventLog text, a syslog header followed by
+``<Event`` XML events (Sysmon for Linux in ``/var/log/syslog``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import codecs
 import re
 from pathlib import PurePath
+
+from .sysmon_linux import strip_syslog
 
 EVTX = "evtx"
 XML = "xml"
@@ -83,5 +86,7 @@ def sniff(head: bytes) -> str:
             return JSON if "<Event" in s[:200] else UNKNOWN
         if _DATE.match(s):
             return CLASSIC
+        if "<Event" in s and strip_syslog(s) is not None:
+            return XML
         return UNKNOWN
     return UNKNOWN

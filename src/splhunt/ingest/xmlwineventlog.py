@@ -2,7 +2,8 @@
 
 Tolerated: CRLF, blank lines and ``#`` comment lines between events, a missing final
 newline, a UTF-8 BOM (or a UTF-16 file), ``<?xml ...?>`` / ``<Events>`` wrappers,
-several events on one line, events spread over several lines (Windows writes
+several events on one line, a syslog header before an event (``Aug  9 10:42:47 host
+sysmon: <Event>...``, see `sysmon_linux`), events spread over several lines (Windows writes
 ``PrivilegeList`` values with line breaks; tools pretty-print), and classic multi-line
 ``WinEventLog`` text events interleaved with the XML ones (attack_data has such a
 file; those events go to `wineventlog`). A file stored as one JSON-escaped string is
@@ -12,7 +13,8 @@ read by `jsonl` (a JSON string value holding XML events).
 Windows one (which is what the add-on's regexes expect): pretty-printing whitespace
 between tags is removed (``>\\n   <`` becomes ``><``), and double-quoted attributes
 (evtx_dump and similar tools) become single-quoted. A Windows-rendered line is never
-changed.
+changed. Sysmon for Linux events (Channel ``Linux-Sysmon/Operational``) are handed to
+`sysmon_linux` as found, without either rewrite.
 
 Bad input: an ``<Event`` without ``</Event>`` before the next event or the end of the
 file is skipped as ``truncated XML`` with a message giving its line; lines that are not
@@ -26,6 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO
 
 from .common import FMT_CLASSIC, FMT_XML, Context, xml_event
+from .sysmon_linux import FMT_LINUX, is_linux_sysmon, linux_event, strip_syslog
 from .textio import iter_lines
 from .wineventlog import CLASSIC_HEADER, classic_event, is_classic_start
 
@@ -89,6 +92,9 @@ def read_lines(
             junk_from = 0
 
     def emit_xml(text: str, line: int) -> dict[str, Any] | None:
+        if is_linux_sysmon(text):  # Sysmon for Linux: kept as found (`sysmon_linux`)
+            counts[FMT_LINUX] = counts.get(FMT_LINUX, 0) + 1
+            return linux_event(text, ctx, where(line))
         if "\n" in text or '="' in text:
             text = windows_form(text)
         counts[FMT_XML] = counts.get(FMT_XML, 0) + 1
@@ -179,6 +185,10 @@ def read_lines(
         s = line.lstrip()
         if not s or s[0] == "#":
             continue
+        if s[0] != "<" and "<Event" in s:
+            xml = strip_syslog(s)  # syslog-prefixed event (Sysmon for Linux in /var/log/syslog)
+            if xml is not None:
+                line = s = xml
         if s[0] == "<":
             flush_junk()
             buf, buf_line = line + eol, n
