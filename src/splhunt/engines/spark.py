@@ -140,8 +140,13 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None)
         if active is not None and master is None:  # spark-submit, pyspark shell, notebooks
             _shared = active
             return _shared
-        master = master or default_master()
-        builder = SparkSession.builder.master(master).appName("splhunt")
+        builder = SparkSession.builder.appName("splhunt")
+        if master is None and os.environ.get("PYSPARK_GATEWAY_PORT") and not os.environ.get("SPLHUNT_SPARK_MASTER"):
+            # started by spark-submit: its --master (and confs) are in the JVM already
+            master = ""
+        else:
+            master = master or default_master()
+            builder = builder.master(master)
         defaults = _spark_defaults()
         local = {k: v for k, v in LOCAL_CONF.items() if k not in defaults} if master.startswith("local") else {}
         settings = {**BUILDER_CONF, **local, **(conf or {})}
@@ -150,7 +155,7 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None)
         try:
             _shared = builder.getOrCreate()
         except Exception as e:  # noqa: BLE001 - Java missing, bad master URL, ...
-            raise EngineError(f"could not start Spark ({master}): {e}") from e
+            raise EngineError(f"could not start Spark ({master or 'spark-submit'}): {e}") from e
         _shared.sparkContext.setLogLevel("ERROR")
         return _shared
 
