@@ -44,7 +44,7 @@ FMT_LINUX = "sysmon_linux"
 _CHANNEL_TAG = f"<Channel>{CHANNEL}</Channel>"
 #: ``<Data Name="x">v`` or ``<Data Name='x'>v`` (the Windows add-on's eventdata_xml_data,
 #: taking either quote).
-DATA_ANY_RE = re.compile(r"""<\w+\sName=(?:"([^">]*)"|'([^'>]*)')/?>([^<]*)""", re.ASCII)
+DATA_ANY_RE = re.compile(r"""<\w+\sName=["']([^"'>]*)["']/?>([^<]*)""", re.ASCII)
 #: A syslog header before an event: RFC 3164 (``Aug  9 10:42:47``) or RFC 3339
 #: (``2022-08-09T10:42:47.123+00:00``) time, optional ``<PRI>``, host, then
 #: ``tag[pid]:`` (journalctl's short format is the same shape).
@@ -79,7 +79,7 @@ def extract_linux_fields(raw: str) -> dict[str, Any]:
     got = _block(raw, "EventData")
     if got is not None:
         fields["EventData_Xml"] = got[0]
-        _add_pairs(fields, [(a or b, v) for a, b, v in DATA_ANY_RE.findall(got[0])])
+        _add_pairs(fields, DATA_ANY_RE.findall(got[0]))
     eid = fields.get("EventID")
     if eid is not None and "EventCode" not in fields:
         fields["EventCode"] = first(eid)

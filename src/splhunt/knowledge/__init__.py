@@ -15,6 +15,10 @@ Layout of `knowledge/data/`
     line is verbatim, reconstructed (from §4's per-EventID tables), or incomplete.
     `done_at_ingest: true` marks the generic XML extraction (§2.2) that splhunt's ingest layer
     already performs.
+`sysmon_linux.yml`
+    The Splunk Add-on for Sysmon for Linux (``sourcetype = sysmon:linux``), every rule
+    reconstructed (the add-on was not available): from the Sysmon 4.0.0 rule of the same name,
+    adapted to ``/`` paths, and the field lists of ESCU's Sysmon for Linux data sources.
 `eventtypes.yml`
     eventtypes.conf searches with their tags.conf tags (§5).
 `lookups.yml`, `lookups/*.csv`

@@ -22,7 +22,7 @@ from splhunt.knowledge.conf import KIND_RANK, AliasPair, LookupField, StanzaSpec
 from splhunt.knowledge.datamodel import DataModel, ResolvedDataset, load_datamodel
 
 DATA_DIR = Path(__file__).with_name("data")
-TA_FILES = ("sysmon_ta.yml", "windows_ta.yml")
+TA_FILES = ("sysmon_ta.yml", "windows_ta.yml", "sysmon_linux.yml")
 
 VERBATIM = "verbatim"
 
