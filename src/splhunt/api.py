@@ -20,6 +20,7 @@ from splhunt.compile.stage import colref, ident
 from splhunt.engines import make_engine
 from splhunt.engines.store import Store
 from splhunt.errors import SplhuntError
+from splhunt.spl.ast import Pipeline
 from splhunt.spl.macros import MacroDef, MacroLibrary
 from splhunt.spl.parser import parse
 
@@ -118,7 +119,9 @@ class Session:
             return base
         from splhunt.compile.prune import needed_fields
 
-        keep = needed_fields(pipeline, base.fields)
+        return self._restrict(base, needed_fields(pipeline, base.fields))
+
+    def _restrict(self, base: Base, keep: list[str] | None) -> Base:
         if keep is None or len(keep) == len(base.fields):
             return base
         key = tuple(keep)
@@ -141,7 +144,12 @@ class Session:
         if key not in self._datasets:
             self._datasets[key] = None
             try:
-                cc = self._compiler(self.base())
+                from splhunt.compile.prune import needed_fields
+
+                probe = parse(f"| tstats count from datamodel={model}.{dataset}")
+                base = self.base()
+                keep = needed_fields(probe, base.fields) if self.prune else None
+                cc = self._compiler(self._restrict(base, keep))
                 cc.dataset_cache = None  # type: ignore[attr-defined]
                 stage = build(cc)
                 query = exp.select(*[colref(fi.col) for fi in stage.fields.values()]).from_(ident(stage.name))
@@ -156,14 +164,35 @@ class Session:
 
     def prepare(self, searches: list[str]) -> None:
         """Build what these searches share before running them: the knowledge view and
-        the data model datasets their `tstats` read (a search that fails to compile is
-        left for its own run to report)."""
+        the data model datasets their `tstats` read (a search that does not parse, or a
+        dataset that cannot be built, is left for the search's own run to report)."""
         self.base()
+        if not (self.cache_datasets and self.knowledge):
+            return
+        from splhunt.compile.datamodel import build_dataset_stage, resolve
+
+        specs: dict[str, None] = {}
+
+        def visit(obj: Any) -> None:
+            if isinstance(obj, Pipeline):
+                for cmd in obj.commands:
+                    if cmd.name == "tstats" and isinstance(getattr(cmd, "datamodel", None), str):
+                        specs[cmd.datamodel] = None
+                    for v in vars(cmd).values():
+                        for x in v if isinstance(v, tuple) else (v,):
+                            visit(x)
+
         for spl in searches:
             try:
-                self.plan(spl)
+                visit(parse(self.macros.expand(spl)))
             except SplhuntError:
                 continue
+        for spec in specs:
+            try:
+                model, ds = resolve(spec)
+            except SplhuntError:
+                continue
+            self._dataset(model.name, ds.name, lambda c, spec=spec: build_dataset_stage(c, spec))
 
     def plan(self, spl: str) -> Plan:
         text = self.macros.expand(spl)

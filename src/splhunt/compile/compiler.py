@@ -48,9 +48,14 @@ class Base:
 class Plan:
     query: exp.Select
     fields: dict[str, FieldInfo]
+    _sql: dict[tuple[str, bool], str] = field(default_factory=dict, repr=False, compare=False)
 
     def sql(self, dialect: str = "duckdb", pretty: bool = False) -> str:
-        return self.query.sql(dialect=dialect, pretty=pretty)
+        """The query's text (generated once per dialect: a search asks for it twice)."""
+        key = (dialect, pretty)
+        if key not in self._sql:
+            self._sql[key] = self.query.sql(dialect=dialect, pretty=pretty)
+        return self._sql[key]
 
 
 class Ctx:

@@ -104,14 +104,15 @@ def dataset_stage(cc: Compiler, spec: str) -> Stage:
     hook = getattr(cc, "dataset_cache", None)
     if hook is not None:
         model, ds = resolve(spec)
-        got = hook(model.name, ds.name, lambda c: _dataset_stage(c, spec))
+        got = hook(model.name, ds.name, lambda c: build_dataset_stage(c, spec))
         if got is not None:
             rel, fields = got
             return cc.push(exp.select("*").from_(rel.copy()), dict(fields))
-    return _dataset_stage(cc, spec)
+    return build_dataset_stage(cc, spec)
 
 
-def _dataset_stage(cc: Compiler, spec: str) -> Stage:
+def build_dataset_stage(cc: Compiler, spec: str) -> Stage:
+    """`dataset_stage` compiled inline (never from a cache)."""
     _model, ds = resolve(spec)
     inner = dataset_events_stage(cc, spec)
     fields: dict[str, FieldInfo] = {}

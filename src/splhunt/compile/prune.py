@@ -17,8 +17,9 @@ A base field can reach the result only by being read. A command reads a field
   * implicitly, all at once: `transaction`, `mvcombine`, `addtotals`, `untable`,
     `appendpipe`'s subpipeline, `join` without a field list (it joins on the fields
     both sides share), a subsearch in a search expression (its output columns become
-    field names), and any command not listed here. Before the result's columns are
-    fixed such a command means no pruning.
+    field names; after the result's columns are fixed it only filters them, and is
+    itself held to the rule below), and any command not listed here. Before the
+    result's columns are fixed such a command means no pruning.
 The result's own columns must not depend on the base: the pipeline must reach a
 command that fixes them (stats, tstats, chart, timechart, top, rare, table, positive
 `fields`, xyseries) or start with a generating command that reads no events; after
@@ -93,7 +94,7 @@ def _dataset_words(refs: _Refs, spec: str) -> None:
     refs.words(repr(getattr(model, "macros", None)))
 
 
-def _walk(obj: Any, refs: _Refs, *, text: bool = False) -> None:
+def _walk(obj: Any, refs: _Refs, *, text: bool = False, closed: bool = False) -> None:
     """Collect the names (and wildcard patterns) in one command's parsed form."""
     if obj is None or isinstance(obj, bool | int | float):
         return
@@ -107,7 +108,10 @@ def _walk(obj: Any, refs: _Refs, *, text: bool = False) -> None:
         _pipeline(obj, refs, sub=True)
         return
     if isinstance(obj, A.SSubsearch):
-        raise _NoPrune  # its result columns become field names of this search
+        if not closed:
+            raise _NoPrune  # its result columns become field names this search reads
+        _pipeline(obj.pipeline, refs, sub=True)
+        return
     if isinstance(obj, A.Lit):
         if isinstance(obj.value, str):
             refs.words(obj.value)
@@ -117,14 +121,14 @@ def _walk(obj: Any, refs: _Refs, *, text: bool = False) -> None:
         return
     if isinstance(obj, A.Call):
         for a in obj.args:
-            _walk(a, refs)
+            _walk(a, refs, closed=closed)
         return
     if isinstance(obj, A.BinOp):
-        _walk(obj.left, refs)
-        _walk(obj.right, refs)
+        _walk(obj.left, refs, closed=closed)
+        _walk(obj.right, refs, closed=closed)
         return
     if isinstance(obj, A.UnOp):
-        _walk(obj.operand, refs)
+        _walk(obj.operand, refs, closed=closed)
         return
     if isinstance(obj, A.SCompare):
         refs.field(obj.field)
@@ -140,24 +144,24 @@ def _walk(obj: Any, refs: _Refs, *, text: bool = False) -> None:
         return
     if isinstance(obj, tuple | list | set | frozenset):
         for x in obj:
-            _walk(x, refs, text=text)
+            _walk(x, refs, text=text, closed=closed)
         return
     if isinstance(obj, dict):
         for k, v in obj.items():
-            _walk(k, refs, text=True)
-            _walk(v, refs, text=text)
+            _walk(k, refs, text=True, closed=closed)
+            _walk(v, refs, text=text, closed=closed)
         return
     if dataclasses.is_dataclass(obj):
         for f in dataclasses.fields(obj):
             if f.name in ("name", "pos") and isinstance(obj, A.Command):
                 continue
-            _walk(getattr(obj, f.name), refs, text=text or f.name in _TEXT_ATTRS)
+            _walk(getattr(obj, f.name), refs, text=text or f.name in _TEXT_ATTRS, closed=closed)
         return
     # anything else (an enum, a span object without dataclass...): its text
     refs.words(str(obj))
 
 
-def _command(cmd: A.Command, refs: _Refs) -> None:
+def _command(cmd: A.Command, refs: _Refs, closed: bool) -> None:
     name = cmd.name
     if name == "rename":
         # the target side only writes; a later read of it is collected where it happens
@@ -168,11 +172,13 @@ def _command(cmd: A.Command, refs: _Refs) -> None:
         for old, new in getattr(cmd, "pairs", ()):
             refs.words(old)
             refs.words(new)
-        _walk(getattr(cmd, "fields", ()), refs)
+        _walk(getattr(cmd, "fields", ()), refs, closed=closed)
         return
     if name in ("tstats", "from"):
         _dataset_words(refs, getattr(cmd, "datamodel", ""))
-    _walk(cmd, refs)
+    # a subsearch in tstats' `where` filters data model fields, which the dataset words
+    # keep whatever it returns
+    _walk(cmd, refs, closed=closed or name == "tstats")
 
 
 def _closes(cmd: A.Command) -> bool:
@@ -189,7 +195,7 @@ def _pipeline(p: A.Pipeline, refs: _Refs, *, sub: bool) -> None:
                 raise _NoPrune
             if cmd.name == "join" and not getattr(cmd, "fields", ()):
                 raise _NoPrune  # joins on the fields both sides share
-        _command(cmd, refs)
+        _command(cmd, refs, closed)
         if _closes(cmd):
             closed = True
     if not closed:
