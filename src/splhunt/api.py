@@ -156,7 +156,7 @@ class Session:
                 for name, q in cc.ctes:
                     query = query.with_(ident(name), as_=q, copy=False)
                 table = "dm_" + re.sub(r"\W", "_", f"{model}__{dataset}")
-                made = self.engine.materialize(Base(query.subquery("d"), dict(stage.fields)), table)
+                made = self.engine.materialize(Base(query.subquery("d"), dict(stage.fields)), table, temp=True)
                 self._datasets[key] = (made.relation, dict(stage.fields))
             except SplhuntError:
                 pass

@@ -177,13 +177,18 @@ class DuckDBEngine:
         finally:
             self.con.unregister("__splhunt_arrow")
 
-    def materialize(self, base: Base, name: str) -> Base:
-        """Run a base relation (with its CTEs) into a table and return a Base over it."""
+    def materialize(self, base: Base, name: str, *, temp: bool = False) -> Base:
+        """Run a base relation (with its CTEs) into a table and return a Base over it.
+
+        `temp`: a connection-local table, never written to the store's file (for tables
+        rebuilt by every session, such as the data model datasets)."""
         query = exp.select(*[exp.column(exp.to_identifier(fi.col, quoted=True)) for fi in base.fields.values()]).from_(base.relation)
         for cte_name, q in base.ctes:
             query = query.with_(exp.to_identifier(cte_name, quoted=True), as_=q)
         table = exp.to_identifier(name, quoted=True)
-        sql = exp.Create(this=exp.Table(this=table), kind="TABLE", expression=query, replace=True).sql("duckdb")
+        props = exp.Properties(expressions=[exp.TemporaryProperty()]) if temp else None
+        sql = exp.Create(this=exp.Table(this=table), kind="TABLE", expression=query, replace=True,
+                         properties=props).sql("duckdb")
         try:
             self.con.execute(sql)
         except duckdb.Error as e:
