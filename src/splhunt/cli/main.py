@@ -202,7 +202,12 @@ def coverage(
         raise typer.BadParameter("--format must be table or json")
     opts = engine_options(engine, spark_master)
     try:
-        rep = run_coverage(content, statuses=tuple(status), logs=logs, engine=engine, engine_options=opts)
+        def progress(i: int, n: int) -> None:  # a Spark run takes a while: say how far it is
+            if i % 100 == 0 or i == n:
+                err.print(f"coverage: {i}/{n} detections", highlight=False)
+
+        rep = run_coverage(content, statuses=tuple(status), logs=logs, engine=engine, engine_options=opts,
+                           progress=progress)
     except SplhuntError as e:
         _fail(e)
         return
