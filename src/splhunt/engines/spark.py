@@ -68,12 +68,19 @@ BUILDER_CONF: dict[str, str] = {
     "spark.ui.showConsoleProgress": "false",
     "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
     "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+    # every query's plan description is kept for the (disabled) UI: hundreds of large
+    # detection plans filled the default 1g driver heap (OutOfMemoryError, then
+    # "Connection refused" for every later search in `coverage --engine spark`)
+    "spark.sql.ui.retainedExecutions": "20",
+    "spark.ui.retainedJobs": "50",
+    "spark.ui.retainedStages": "50",
 }
 
 #: Small local runs do not need Spark's 200 shuffle partitions.
 LOCAL_CONF: dict[str, str] = {
     "spark.sql.shuffle.partitions": "4",
     "spark.default.parallelism": "4",
+    "spark.driver.memory": "2g",  # local mode: driver and executor in one JVM
 }
 
 #: Stores up to this many events go to Spark through Arrow (no files, no schema job).
