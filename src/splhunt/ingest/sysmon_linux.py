@@ -33,7 +33,7 @@ import re
 from typing import Any
 
 from .common import Context
-from .winxml import ATTR_RE, KV_RE, _add_pairs, _block, first, parse_time
+from .winxml import _add_pairs, _block, first, parse_time, system_fields
 
 CHANNEL = "Linux-Sysmon/Operational"
 SOURCE = "Syslog:Linux-Sysmon/Operational"
@@ -69,13 +69,7 @@ def strip_syslog(line: str) -> str | None:
 
 def extract_linux_fields(raw: str) -> dict[str, Any]:
     """Fields of one Sysmon for Linux XML event (see the module docstring)."""
-    fields: dict[str, Any] = {}
-    got = _block(raw, "System")
-    if got is not None:
-        sysx = got[0]
-        fields["System_Props_Xml"] = sysx
-        _add_pairs(fields, KV_RE.findall(sysx))
-        _add_pairs(fields, ATTR_RE.findall(sysx))
+    fields = system_fields(raw)
     got = _block(raw, "EventData")
     if got is not None:
         fields["EventData_Xml"] = got[0]

@@ -165,11 +165,8 @@ def _block(raw: str, tag: str, start: int = 0) -> tuple[str, int] | None:
     return raw[body:end], end + len(close)
 
 
-def extract_fields(raw: str) -> dict[str, Any]:
-    """Fields of one Windows XML event, exactly as the Windows add-on's regexes give them.
-
-    Values are ``str`` or, for names extracted more than once, ``list[str]``.
-    """
+def system_fields(raw: str) -> dict[str, Any]:
+    """`System_Props_Xml` and the add-on's element and attribute pairs of the System block."""
     fields: dict[str, Any] = {}
     got = _block(raw, "System")
     if got is not None:
@@ -177,6 +174,15 @@ def extract_fields(raw: str) -> dict[str, Any]:
         fields["System_Props_Xml"] = sysx
         _add_pairs(fields, KV_RE.findall(sysx))
         _add_pairs(fields, ATTR_RE.findall(sysx))
+    return fields
+
+
+def extract_fields(raw: str) -> dict[str, Any]:
+    """Fields of one Windows XML event, exactly as the Windows add-on's regexes give them.
+
+    Values are ``str`` or, for names extracted more than once, ``list[str]``.
+    """
+    fields = system_fields(raw)
     got = _block(raw, "EventData")
     if got is not None:
         block, pos = got
