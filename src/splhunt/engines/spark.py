@@ -198,7 +198,8 @@ class SparkEngine:
         self._loaded = -1
         self._fields: dict[str, FieldInfo] = {}
         self._tmp: str | None = None
-        self._cached: set[str] = set()
+        #: materialised views (local checkpoints) by name
+        self._cached: dict[str, Any] = {}
         self._external = False  # events read from elsewhere (Parquet), not from the store
         self._finalizer = weakref.finalize(self, _cleanup, [None])
         if parquet is not None:
@@ -277,9 +278,7 @@ class SparkEngine:
 
     def register(self, events: DataFrame, fields: dict[str, FieldInfo], registry: DataFrame | None = None) -> None:
         """Use a DataFrame (one column per registry entry) as the `events` relation."""
-        for name in list(self._cached):
-            self.spark.sql(f"UNCACHE TABLE IF EXISTS `{name}`")
-        self._cached.clear()
+        self._drop_cached()
         events.createOrReplaceTempView("events")
         if registry is not None:
             registry.createOrReplaceTempView("_fields")
@@ -309,23 +308,43 @@ class SparkEngine:
             query = query.with_(exp.to_identifier(cte_name, quoted=True), as_=q)
         sql = spark_sql(query)
         try:
-            self.spark.sql(f"UNCACHE TABLE IF EXISTS `{name}`")
-            df = self.spark.sql(sql)
-            df.createOrReplaceTempView(name)
-            self.spark.sql(f"CACHE TABLE `{name}`")
+            # a local checkpoint, not CACHE TABLE: the view then reads stored rows and
+            # carries no plan, where a cached view kept the knowledge view's plan (565
+            # columns of CASE) that every later query re-analysed and matched against
+            # the cache (about 10 s per search)
+            df = self.spark.sql(sql).localCheckpoint(eager=True)
         except Exception as e:  # noqa: BLE001 - pyspark raises many kinds
             raise EngineError(f"Spark failed to build {name}: {_short(e)}\nSQL: {sql[:2000]}") from e
-        self._cached.add(name)
+        old = self._cached.pop(name, None)
+        if old is not None:
+            _release(old)
+        df.createOrReplaceTempView(name)
+        self._cached[name] = df
         out = Base(exp.Table(this=exp.to_identifier(name, quoted=True)), dict(base.fields))
         out.notes = getattr(base, "notes", [])  # type: ignore[attr-defined]
         return out
 
     def execute(self, plan: Plan) -> tuple[list[str], list[dict[str, Any]]]:
-        sql = spark_sql(plan.query)
+        query, steps = split_shared_ctes(plan.query)
+        views: list[tuple[str, Any]] = []
+        sql = ""
         try:
+            for name, step in steps:
+                # a CTE read twice is computed once (Spark inlines CTEs: a chain of
+                # lookups, each joining its input back, doubled the plan per step, and
+                # ROW_NUMBER() over arrival order gave each copy other numbers)
+                sql = spark_sql(step)
+                df = self.spark.sql(sql).localCheckpoint(eager=True)
+                df.createOrReplaceTempView(name)
+                views.append((name, df))
+            sql = spark_sql(query)
             rows = self.spark.sql(sql).collect()
         except Exception as e:  # noqa: BLE001
             raise EngineError(f"Spark failed: {_short(e)}\nSQL: {sql[:2000]}") from e
+        finally:
+            for name, df in views:
+                self.spark.catalog.dropTempView(name)
+                _release(df)
         names = list(plan.fields)
         kinds = [fi.kind for fi in plan.fields.values()]
         out = [
@@ -334,14 +353,91 @@ class SparkEngine:
         ]
         return names, out
 
-    def close(self) -> None:
-        for name in list(self._cached):
+    def _drop_cached(self) -> None:
+        for name, df in self._cached.items():
             try:
-                self.spark.sql(f"UNCACHE TABLE IF EXISTS `{name}`")
+                self.spark.catalog.dropTempView(name)
             except Exception:  # noqa: BLE001 - session already gone
                 pass
+            _release(df)
         self._cached.clear()
+
+    def close(self) -> None:
+        self._drop_cached()
         self._finalizer()
+
+
+_step_ids = iter(range(1, 1 << 62))
+
+
+def split_shared_ctes(query: exp.Select) -> tuple[exp.Select, list[tuple[str, exp.Select]]]:
+    """Split off the CTEs that are read more than once, as steps to compute first.
+
+    Returns the query to run last (reading each split CTE as a temp view) and the
+    `(view name, query)` steps in dependency order. Each step carries the earlier CTEs
+    it may read, minus those already split off.
+    """
+    key = "with_" if "with_" in query.args else "with"  # sqlglot >= 30 names it with_
+    with_ = query.args.get(key)
+    if not with_:
+        return query, []
+    ctes = list(with_.expressions)
+    names = {c.alias_or_name for c in ctes}
+    refs: dict[str, int] = dict.fromkeys(names, 0)
+    for node in query.walk():
+        name = _relation_name(node)
+        if name in refs:
+            refs[name] += 1
+    shared = [c.alias_or_name for c in ctes if refs[c.alias_or_name] >= 2]
+    if not shared:
+        return query, []
+    rename = {n: f"__spl_step{next(_step_ids)}_{n}" for n in shared}
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        name = _relation_name(node)
+        if name not in rename:
+            return node
+        # keep the old name as the alias: columns qualified with it still resolve
+        alias = node.args.get("alias") if isinstance(node, exp.Table) else None
+        alias = alias.copy() if alias else exp.TableAlias(this=exp.to_identifier(name, quoted=True))
+        return exp.Table(this=exp.to_identifier(rename[name], quoted=True), alias=alias)
+
+    steps: list[tuple[str, exp.Select]] = []
+    kept: list[exp.CTE] = []
+    for cte in ctes:
+        name = cte.alias_or_name
+        body = cte.this.transform(swap)
+        if name in rename:
+            step = exp.select("*").from_(body.subquery(exp.to_identifier(name, quoted=True)))
+            for k in kept:
+                step = step.with_(exp.to_identifier(k.alias_or_name, quoted=True), as_=k.this, copy=False)
+            steps.append((rename[name], step))
+        else:
+            kept.append(exp.CTE(this=body, alias=cte.args["alias"].copy()))
+    final = query.copy()
+    final.set(key, None)
+    final = final.transform(swap)
+    for k in kept:
+        final = final.with_(exp.to_identifier(k.alias_or_name, quoted=True), as_=k.this, copy=False)
+    return final, steps
+
+
+def _relation_name(node: exp.Expression) -> str | None:
+    """The name a FROM/JOIN reads: a bare `Table`, or an identifier the compiler put
+    straight under `From`/`Join`."""
+    if isinstance(node, exp.Table) and not node.args.get("db") and isinstance(node.this, exp.Identifier):
+        return node.name
+    if isinstance(node, exp.Identifier) and isinstance(node.parent, exp.From | exp.Join) and node.arg_key == "this":
+        return node.name
+    return None
+
+
+def _release(df: Any) -> None:
+    """Free the blocks of a local checkpoint now, not at the JVM's next GC."""
+    try:
+        df._jdf.logicalPlan().rdd().unpersist(False)  # noqa: SLF001
+    except Exception:  # noqa: BLE001 - another plan shape: left to Spark's cleaner
+        pass
 
 
 def _arrow(store: Store, table: str) -> Any:
