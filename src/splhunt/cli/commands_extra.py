@@ -69,7 +69,7 @@ def _content(path: Path | None, near: list[Path] | None = None, store: Any = Non
 
 @app.command("ingest")
 def ingest_cmd(
-    paths: Annotated[list[Path], typer.Argument(help="log files or folders")],
+    paths: Annotated[list[str], typer.Argument(help="log files or folders (with --engine spark: any URI the cluster reads)")],
     db: Annotated[Path | None, typer.Option("--db", help="persistent store file (created if absent)")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="duckdb (the --db file) or parquet (the --out layout)")] = "duckdb",
     out_uri: Annotated[str | None, typer.Option(
@@ -78,8 +78,14 @@ def ingest_cmd(
     sourcetype: Annotated[str | None, typer.Option("--sourcetype", help="override every event's sourcetype")] = None,
     index: Annotated[str, typer.Option("--index", help="index of the events")] = "main",
     host: Annotated[str | None, typer.Option("--host", help="override every event's host")] = None,
+    engine: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = None,
 ) -> None:
     """Add logs to a persistent store; files already in it (same sha256) are not read again.
+
+    With `--engine spark --format parquet --out URI` Spark reads the logs where they
+    are (s3a://, abfss://, hdfs://, paths), each file in a task running splhunt's own
+    readers, and writes the layout: for logs already in a lake.
 
     With `--format parquet --out URI` the events are written as the Parquet store both
     engines read (`--parquet URI` on search, run and hunt): partitioned by sourcetype
@@ -94,6 +100,14 @@ def ingest_cmd(
             raise typer.BadParameter("--format duckdb needs --db FILE (and no --out; --out is for --format parquet)")
     elif out_uri is None:
         raise typer.BadParameter("--format parquet needs --out URI")
+    if engine == "spark":
+        if fmt != "parquet" or db is not None:
+            raise typer.BadParameter("--engine spark writes the Parquet layout: give --format parquet --out URI, not --db")
+        _spark_ingest(paths, out_uri, spark_master, source=source, sourcetype=sourcetype, index=index, host=host)
+        return
+    if engine != "duckdb":
+        raise typer.BadParameter("--engine must be duckdb or spark")
+    paths = [Path(p) for p in paths]
     store = open_store(db)
     _progress_ingest(store, paths, source=source, sourcetype=sourcetype, index=index, host=host)
     n = event_count(store)
@@ -112,6 +126,21 @@ def ingest_cmd(
                   f"{len(meta['sources']):,} source/sourcetype pair(s) as Parquet ({time.perf_counter() - t0:.1f}s).",
                   highlight=False)
     store.close()
+
+
+def _spark_ingest(paths: list[str], out_uri: str, master: str | None, **opts: Any) -> None:
+    from splhunt.engines.spark import spark_session
+    from splhunt.engines.spark_ingest import ingest_on_spark
+
+    t0 = time.perf_counter()
+    try:
+        meta, report = ingest_on_spark(spark_session(master), paths, out_uri, **opts)
+    except SplhuntError as e:
+        _fail(str(e))
+    err.print(report.summary(), highlight=False)
+    err.print(f"{out_uri}: {meta['events']:,} events, {len(meta['fields']):,} fields, "
+              f"{len(meta['sources']):,} source/sourcetype pair(s) written by Spark ({time.perf_counter() - t0:.1f}s).",
+              highlight=False)
 
 
 # --------------------------------------------------------------------------- test

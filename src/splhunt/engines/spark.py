@@ -1,7 +1,7 @@
 """The Spark engine: runs the same compiled plans on Apache Spark (optional extra).
 
 Install with `pip install 'splhunt[spark]'` (needs Java 17). pyspark is imported
-lazily here and nowhere else in the package.
+lazily here and in `spark_ingest` (ingest on the cluster), nowhere else.
 
 Events are ingested into the DuckDB `Store` as usual; `load_store` moves them into
 Spark through Parquet written by DuckDB (or through Arrow when the cluster cannot read
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import weakref
@@ -156,6 +157,11 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None)
             builder = builder.master(master)
         defaults = _spark_defaults()
         local = {k: v for k, v in LOCAL_CONF.items() if k not in defaults} if master.startswith("local") else {}
+        if master.startswith("local") and not os.environ.get("PYSPARK_PYTHON") and "spark.pyspark.python" not in defaults:
+            # local Python workers (ingest on Spark) run this interpreter, which has
+            # splhunt (the spark.pyspark.python conf lost the virtualenv: Spark resolved
+            # the venv's python symlink to the base interpreter)
+            os.environ["PYSPARK_PYTHON"] = sys.executable
         settings = {**BUILDER_CONF, **local, **(conf or {})}
         for k, v in settings.items():
             builder = builder.config(k, v)

@@ -42,18 +42,21 @@ class KnowledgeNotes:
     skipped: list[str]
 
 
-def _combo_cond(combos: list[Combo]) -> exp.Expression:
+def _combo_cond(combos: list[Combo], keys: tuple[exp.Expression, exp.Expression]) -> exp.Expression:
+    """`combos` as a condition on the (source, sourcetype) columns `keys` (the registry's
+    columns, which need not be named as the fields are)."""
+    src, st = keys
     parts = []
     for source, sourcetype in combos:
         a = (
-            exp.EQ(this=colref("source"), expression=exp.Literal.string(source))
+            exp.EQ(this=src.copy(), expression=exp.Literal.string(source))
             if source is not None
-            else exp.Is(this=colref("source"), expression=exp.Null())
+            else exp.Is(this=src.copy(), expression=exp.Null())
         )
         b = (
-            exp.EQ(this=colref("sourcetype"), expression=exp.Literal.string(sourcetype))
+            exp.EQ(this=st.copy(), expression=exp.Literal.string(sourcetype))
             if sourcetype is not None
-            else exp.Is(this=colref("sourcetype"), expression=exp.Null())
+            else exp.Is(this=st.copy(), expression=exp.Null())
         )
         parts.append(exp.and_(a, b))
     return exp.or_(*parts) if len(parts) > 1 else parts[0]
@@ -100,6 +103,10 @@ class _View:
         self.name = name
         self.fields = fields
 
+    def keys(self) -> tuple[exp.Expression, exp.Expression]:
+        """The (source, sourcetype) columns of the current layer."""
+        return self.current("source").sql, self.current("sourcetype").sql
+
     def current(self, f: str) -> Typed:
         if f in self.fields:
             return Typed(colref(self.fields[f].col), self.fields[f].kind)
@@ -107,7 +114,7 @@ class _View:
 
 
 def _merge_cases(
-    arms: list[tuple[list[Combo], Typed]], fallback: Typed
+    arms: list[tuple[list[Combo], Typed]], fallback: Typed, keys: tuple[exp.Expression, exp.Expression]
 ) -> tuple[exp.Expression, str]:
     kinds = {t.kind for _, t in arms if t.kind != NULL} | (
         {fallback.kind} if fallback.kind != NULL else set()
@@ -116,7 +123,7 @@ def _merge_cases(
         raise SplhuntError("a knowledge EVAL yields a boolean")
     want_mv = MV in kinds
     conv = to_mv if want_mv else to_str
-    ifs = [exp.If(this=_combo_cond(combos), true=conv(t)) for combos, t in arms]
+    ifs = [exp.If(this=_combo_cond(combos, keys), true=conv(t)) for combos, t in arms]
     return exp.Case(ifs=ifs, default=conv(fallback)), MV if want_mv else STR
 
 
@@ -163,6 +170,11 @@ def _regex_extract(
     return exp.Nullif(this=e, expression=exp.Literal.string(""))
 
 
+def _qcol(store: Store, field: str) -> str:
+    fc = store.fields.get(field)
+    return '"' + (fc.col if fc else field).replace('"', '""') + '"'
+
+
 def knowledge_base(store: Store, caps: Capabilities) -> Base:
     """The search-time view over `store` as the base relation for pipelines."""
     from splhunt.knowledge import load_knowledge
@@ -170,7 +182,9 @@ def knowledge_base(store: Store, caps: Capabilities) -> Base:
     k = load_knowledge()
     combos: list[Combo] = [
         (s, st)
-        for s, st in store.con.execute("SELECT DISTINCT source, sourcetype FROM events").fetchall()
+        for s, st in store.con.execute(
+            f"SELECT DISTINCT {_qcol(store, 'source')}, {_qcol(store, 'sourcetype')} FROM events"
+        ).fetchall()
     ]
     merged = {c: k.merged_attributes(c[0] or "", c[1] or "", None) for c in combos}
     v = _View(store, caps)
@@ -248,7 +262,7 @@ def knowledge_base(store: Store, caps: Capabilities) -> Base:
             by_field[name].append(([c], t))
     v.layer(
         "k_report",
-        {f: _merge_cases(_group_arms(arms), v.current(f)) for f, arms in by_field.items()},
+        {f: _merge_cases(_group_arms(arms), v.current(f), v.keys()) for f, arms in by_field.items()},
     )
 
     # 2. FIELDALIAS (all see the extracted fields)
@@ -267,7 +281,7 @@ def knowledge_base(store: Store, caps: Capabilities) -> Base:
                 else:
                     val = src  # AS: a missing source removes the target
                 by_field[pair.dst].append(([c], val))
-    v.layer("k_alias", {f: _merge_cases(arms, v.current(f)) for f, arms in by_field.items()})
+    v.layer("k_alias", {f: _merge_cases(arms, v.current(f), v.keys()) for f, arms in by_field.items()})
 
     # 3. EVAL, in parallel: every expression reads the post-alias fields
     by_field = defaultdict(list)
@@ -285,7 +299,7 @@ def knowledge_base(store: Store, caps: Capabilities) -> Base:
                 if note not in v.notes:
                     v.notes.append(note)
     v.layer(
-        "k_eval", {f: _merge_cases(_group_arms(arms), v.current(f)) for f, arms in by_field.items()}
+        "k_eval", {f: _merge_cases(_group_arms(arms), v.current(f), v.keys()) for f, arms in by_field.items()}
     )
 
     # 4. LOOKUP (small tables inlined as CASE), in order per event: a later OUTPUTNEW fills
@@ -330,7 +344,7 @@ def knowledge_base(store: Store, caps: Capabilities) -> Base:
             by_field[name].append(([c], t))
     v.layer(
         "k_lookup",
-        {f: _merge_cases(_group_arms(arms), v.current(f)) for f, arms in by_field.items()},
+        {f: _merge_cases(_group_arms(arms), v.current(f), v.keys()) for f, arms in by_field.items()},
     )
 
     # 5. eventtypes and tags
