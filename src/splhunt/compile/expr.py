@@ -114,11 +114,12 @@ def to_bool(t: Typed, what: str = "condition") -> exp.Expression:
 
 
 def to_mv(t: Typed) -> exp.Expression:
-    """Any value as a list (null stays null)."""
+    """Any value as a list (null stays null: a typed null list, which list functions
+    take on every engine; Spark refuses an untyped NULL in element_at/size)."""
     if t.kind == MV:
         return t.sql
     if t.kind == NULL:
-        return exp.Null()
+        return exp.Cast(this=exp.Null(), to=exp.DataType.build("ARRAY<TEXT>"))
     s = to_str(t)
     return exp.Case(
         ifs=[exp.If(this=exp.Is(this=s, expression=exp.Null()), true=exp.Null())],

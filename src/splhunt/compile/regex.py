@@ -128,6 +128,11 @@ def java_pattern(pattern: str) -> str | None:
                 out.append(f"\\{m.group(1)}")
                 i = m.end()
                 continue
+            if pattern[i + 1] in "xpP" and pattern.startswith("{", i + 2) and "}" in pattern[i + 3 :]:
+                end = pattern.index("}", i + 3) + 1  # \x{202E}, \p{L}: Java's own spelling
+                out.append(pattern[i:end])
+                i = end
+                continue
             out.append(pattern[i : i + 2])
             i += 2
             continue
