@@ -361,8 +361,7 @@ class SparkEngine:
             raise EngineError(f"Spark failed: {_short(e)}\nSQL: {sql[:2000]}") from e
         finally:
             for name, df in views:
-                self.spark.catalog.dropTempView(name)
-                _release(df)
+                self._drop_view(name, df)
         names = list(plan.fields)
         kinds = [fi.kind for fi in plan.fields.values()]
         out = [
@@ -371,13 +370,18 @@ class SparkEngine:
         ]
         return names, out
 
+    def _drop_view(self, name: str, df: Any) -> None:
+        """Drop a checkpointed temp view and free its blocks (never raises: it runs in
+        `finally` and must not hide the error being raised)."""
+        try:
+            self.spark.catalog.dropTempView(name)
+        except Exception:  # noqa: BLE001 - session already gone
+            pass
+        _release(df)
+
     def _drop_cached(self) -> None:
         for name, df in self._cached.items():
-            try:
-                self.spark.catalog.dropTempView(name)
-            except Exception:  # noqa: BLE001 - session already gone
-                pass
-            _release(df)
+            self._drop_view(name, df)
         self._cached.clear()
 
     def close(self) -> None:
