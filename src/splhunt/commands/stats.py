@@ -155,6 +155,9 @@ def compile_stats(ctx: Ctx, aggs: tuple[Agg, ...], by: tuple[str, ...], *, extra
     cc = ctx.compiler
     stage = explode_mv_by(ctx, ctx.stage, by)
     sctx = Ctx(cc, stage)
+    # `sel` is new and grows one projection at a time: each builder call below works in
+    # place (sqlglot's default copies the whole select on every call, quadratic here);
+    # what is handed over is new or copied (alias_ copies its value)
     sel = cc.select_from(stage)
     fields: dict[str, FieldInfo] = {}
     taken: set[str] = set()
@@ -168,7 +171,7 @@ def compile_stats(ctx: Ctx, aggs: tuple[Agg, ...], by: tuple[str, ...], *, extra
             conds.append(exp.false())
             col = allocate(f, taken)
             taken.add(col.lower())
-            sel = sel.select(exp.alias_(exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR")), ident(col)))
+            sel = sel.select(exp.alias_(exp.Cast(this=exp.Null(), to=exp.DataType.build("VARCHAR")), ident(col)), copy=False)
             fields[f] = FieldInfo(col, STR)
             group_cols.append(exp.Null())
             continue
@@ -176,7 +179,7 @@ def compile_stats(ctx: Ctx, aggs: tuple[Agg, ...], by: tuple[str, ...], *, extra
         conds.append(exp.Not(this=exp.Is(this=colref(fi.col), expression=exp.Null())))
         col = allocate(f, taken)
         taken.add(col.lower())
-        sel = sel.select(exp.alias_(colref(fi.col), ident(col)))
+        sel = sel.select(exp.alias_(colref(fi.col), ident(col)), copy=False)
         group_cols.append(colref(fi.col))
         fields[f] = FieldInfo(col, fi.kind)
     for agg in aggs:
@@ -186,18 +189,18 @@ def compile_stats(ctx: Ctx, aggs: tuple[Agg, ...], by: tuple[str, ...], *, extra
             fields.pop(agg.alias)
         col = allocate(agg.alias, taken)
         taken.add(col.lower())
-        sel = sel.select(exp.alias_(t.sql, ident(col)))
+        sel = sel.select(exp.alias_(t.sql, ident(col)), copy=False)
         fields[agg.alias] = FieldInfo(col, t.kind if t.kind != NULL else STR)
     if extra_where is not None:
         conds.append(extra_where)
     if conds:
-        sel = sel.where(exp.and_(*conds))
+        sel = sel.where(exp.and_(*conds), copy=False)
     if group_cols:
-        sel = sel.group_by(*group_cols)
+        sel = sel.group_by(*[g.copy() for g in group_cols], copy=False)
         order = [exp.Ordered(this=g) for g in group_cols]
         ocol = allocate(ORDER, taken)
         sel = sel.select(
-            exp.alias_(exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=order)), ident(ocol))
+            exp.alias_(exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=order)), ident(ocol)), copy=False
         )
         fields[ORDER] = FieldInfo(ocol, NUM)
     return cc.push(sel, fields)

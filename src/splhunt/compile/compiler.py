@@ -51,10 +51,15 @@ class Plan:
     _sql: dict[tuple[str, bool], str] = field(default_factory=dict, repr=False, compare=False)
 
     def sql(self, dialect: str = "duckdb", pretty: bool = False) -> str:
-        """The query's text (generated once per dialect: a search asks for it twice)."""
+        """The query's text (generated once per dialect: a search asks for it twice).
+
+        The first text is generated from the tree itself, later ones from copies: the
+        generator may rewrite the tree it is given, and copying a plan's tree cost about
+        a third of generating its text (it is rendered once per search, in its engine's
+        dialect, and the tree is not read again)."""
         key = (dialect, pretty)
         if key not in self._sql:
-            self._sql[key] = self.query.sql(dialect=dialect, pretty=pretty)
+            self._sql[key] = self.query.sql(dialect=dialect, pretty=pretty, copy=bool(self._sql))
         return self._sql[key]
 
 
@@ -113,7 +118,7 @@ class Compiler:
 
     @staticmethod
     def select_from(stage: Stage) -> exp.Select:
-        return exp.select().from_(exp.to_table(ident(stage.name)))
+        return exp.select().from_(exp.to_table(ident(stage.name)), copy=False)
 
     @staticmethod
     def passthrough(stage: Stage, skip: set[str] | None = None) -> list[exp.Expression]:
@@ -152,7 +157,8 @@ class Compiler:
         replaced = {f for f in assigned if f in stage.fields}
         projections = self.passthrough(stage, replaced)
         projections += [exp.alias_(t.sql, ident(col)) for col, t in assigned.values()]
-        return self.push(self.select_from(stage).select(*projections), fields)
+        # the projections are new (alias_ copies the value): no second copy
+        return self.push(self.select_from(stage).select(*projections, copy=False), fields)
 
     def project(self, stage: Stage, keep: list[str]) -> Stage:
         """Keep only `keep` fields, in that order (the hidden result order goes along)."""
@@ -161,7 +167,7 @@ class Compiler:
             stage = self.pin_order(stage)
         keep = [f for f in keep if f != ORDER] + ([ORDER] if ORDER in stage.fields else [])
         fields = {f: stage.fields[f] for f in keep if f in stage.fields}
-        sel = self.select_from(stage).select(*[colref(fi.col) for fi in fields.values()] or [exp.Null()])
+        sel = self.select_from(stage).select(*[colref(fi.col) for fi in fields.values()] or [exp.Null()], copy=False)
         return self.push(sel, fields)
 
     # -- pipelines ---------------------------------------------------------------------
@@ -185,7 +191,7 @@ class Compiler:
         out = self.compile_commands(pipeline.commands, stage)
         visible = {f: fi for f, fi in out.fields.items() if f != ORDER}
         final = exp.select(*[colref(fi.col) for fi in visible.values()] or [exp.Null()]).from_(
-            exp.to_table(ident(out.name))
+            exp.to_table(ident(out.name)), copy=False
         )
         order = self.ordering(out)
         if order:
