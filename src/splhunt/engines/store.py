@@ -243,7 +243,9 @@ class Store:
         return n
 
     def count(self) -> int:
-        return int(self.con.execute("SELECT count(*) FROM events").fetchone()[0])
+        # fetchall: a fetchone() leaves the result open, and DuckDB then refuses other
+        # work on the connection, such as registering functions for a new session
+        return int(self.con.execute("SELECT count(*) FROM events").fetchall()[0][0])
 
     def close(self) -> None:
         self.con.close()
