@@ -99,6 +99,34 @@ def _to_arrow(values: Any, kind: str) -> pa.Array:
         return pa.array([_s(v) for v in values], pa.string())
 
 
+#: Environment variable bounding DuckDB's memory (e.g. ``4GB``); unset: DuckDB's default,
+#: 80% of RAM. Past it DuckDB writes blocks to its temporary folder.
+MEMORY_ENV = "SPLHUNT_MEMORY_LIMIT"
+
+
+def configure_memory(con: duckdb.DuckDBPyConnection) -> None:
+    """Where DuckDB spills and how much memory it may use.
+
+    An in-memory database spills to ``temp_directory``, by default ``.tmp`` in the
+    working folder (gigabytes, in whatever folder splhunt was started from); splhunt
+    puts it in the system's temporary folder instead. A store file spills beside its
+    file (DuckDB's ``<file>.tmp``), which is left as it is. `MEMORY_ENV` sets
+    ``memory_limit``.
+    """
+    import os
+    import tempfile
+
+    if con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0] == ".tmp":
+        tmp = os.path.join(tempfile.gettempdir(), f"splhunt-duckdb-{os.getpid()}")
+        con.execute(f"SET temp_directory = '{tmp.replace(chr(39), chr(39) * 2)}'")
+    limit = os.environ.get(MEMORY_ENV, "").strip()
+    if limit:
+        try:
+            con.execute(f"SET memory_limit = '{limit.replace(chr(39), '')}'")
+        except duckdb.Error as e:
+            raise ValueError(f"{MEMORY_ENV}={limit!r}: {e}") from None
+
+
 def _qi(name: str) -> str:
     """Quote an identifier for DDL the store itself issues (never user SPL)."""
     return '"' + name.replace('"', '""') + '"'
@@ -112,6 +140,7 @@ class Store:
         self.con = con or duckdb.connect(path or ":memory:")
         self.con.execute("SET TimeZone='UTC'")
         self.con.execute("SET enable_progress_bar=false")
+        configure_memory(self.con)
         self._fields: dict[str, FieldCol] = {}
         self.version = 0  # bumped on every write; caches of derived tables key on it
         self._init_schema()
