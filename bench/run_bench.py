@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
+import os
 import re
 import resource
 import shutil
@@ -188,7 +189,7 @@ def main() -> int:
 
     from splhunt.content import load_detection
     from splhunt.engines.persist import event_count
-    from splhunt.engines.store import Store
+    from splhunt.engines.store import MEMORY_ENV, Store
     from splhunt.runner.common import Content
 
     hunt_mod = importlib.import_module("splhunt.runner.hunt")
@@ -198,11 +199,10 @@ def main() -> int:
     print(f"corpus built in {time.perf_counter() - t:.1f}s under {OUT}")
 
     # a store file, as `splhunt ingest --db` makes: DuckDB keeps what does not fit in
-    # --memory-limit on disk (an in-memory store of 1M events held 18 GB)
-    db = OUT / "bench.duckdb"
-    store = Store(str(db))
-    store.con.execute(f"SET memory_limit = '{args.memory_limit}'")
-    store.con.execute(f"SET temp_directory = '{OUT / 'duckdb_tmp'}'")
+    # --memory-limit on disk, beside the file (an in-memory store of 1M events held 18 GB);
+    # the limit goes through the store's own setting, as a user would give it
+    os.environ[MEMORY_ENV] = args.memory_limit
+    store = Store(str(OUT / "bench.duckdb"))
     content = Content.load(args.shared / "escu")
     session = content.session(store)
     phases: list[Phase] = []

@@ -14,6 +14,8 @@ batch is widened, scalars becoming one-element lists.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -113,9 +115,6 @@ def configure_memory(con: duckdb.DuckDBPyConnection) -> None:
     file (DuckDB's ``<file>.tmp``), which is left as it is. `MEMORY_ENV` sets
     ``memory_limit``.
     """
-    import os
-    import tempfile
-
     if con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0] == ".tmp":
         tmp = os.path.join(tempfile.gettempdir(), f"splhunt-duckdb-{os.getpid()}")
         con.execute(f"SET temp_directory = '{tmp.replace(chr(39), chr(39) * 2)}'")
