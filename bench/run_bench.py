@@ -251,6 +251,12 @@ def main() -> int:
               f"{failed} failed, {len(res.findings)} findings")
         for reason, n in res.reasons(hunt_mod.FAILED):
             print(f"  failed {n}: {reason.splitlines()[0][:150]}")
+        secs = sorted((st.seconds, st.detection.name) for st in res.statuses if st.status == hunt_mod.RUN)
+        if secs:
+            print(f"searches: median {secs[len(secs) // 2][0] * 1000:.0f} ms; "
+                  f"slowest {len(secs[-10:])} take {sum(s for s, _ in secs[-10:]):.1f} s of {det_s:.1f} s:")
+            for s, name in reversed(secs[-10:]):
+                print(f"  {s:7.2f} s  {name}")
 
     seed = load_detection(REPO / "data" / "samples" / "windows_devtunnels_image_loaded.yml")
     with Phase("seed detection", total_events) as seed_ph:

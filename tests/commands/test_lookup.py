@@ -91,3 +91,45 @@ def test_multivalue_input_matches_each_value(content: Path) -> None:
     rows = s.search("makemv ks | lookup unique k AS ks OUTPUT v | eval n=mvcount(v) | table v n").rows
     # newest event first, as Splunk returns events
     assert rows == [{"v": None, "n": None}, {"v": ["1", "2"], "n": 2}]
+
+
+def _plain(s: Session) -> Session:
+    """The same session with the n-gram join switched off: every pattern against every row."""
+    import dataclasses
+
+    s.engine.caps = dataclasses.replace(s.engine.caps, ngram_join=False)
+    return s
+
+
+@pytest.mark.parametrize("case_sensitive", ["true", "false"])
+def test_wildcard_ngram_join_matches_plain_join(tmp_path: Path, case_sensitive: str) -> None:
+    """The anchored join (patterns indexed by a 5-character literal piece) finds exactly
+    the matches of testing every pattern: short runs, runs in the middle, `*` alone,
+    a piece repeated in the value, `%`/`_` taken literally, a value shorter than the piece."""
+    lk = tmp_path / "lookups"
+    lk.mkdir()
+    patterns = [
+        "*.dyndns.org*", "*.DynDNS.org*", "*abc*", "ab*cd", "*", "evil.exe", "*\\tmp\\*.exe",
+        "*a%b_c*", "*xx.xx*", "start*middle*end", "*ÉCOLE*", "exact", "*.dyndns.org*",
+    ]
+    (lk / "pats.csv").write_text("pat,tag\n" + "".join(f"{p},t{i}\n" for i, p in enumerate(patterns)))
+    (lk / "pats.yml").write_text(
+        f"name: pats\nfilename: pats.csv\nmatch_type: WILDCARD(pat)\ncase_sensitive_match: '{case_sensitive}'\n"
+    )
+    values = [
+        "host.dyndns.org", "HOST.DYNDNS.ORG.evil", "abcd", "ab--cd", "evil.exe", "c:\\tmp\\x.exe",
+        "qa%b_cq", "qaxbycq", "xx.xx.xx.xx", "start-middle-end", "startend", "l'école", "L'ÉCOLE",
+        "exact", "EXACT", "", "abc",
+    ]
+    events = [{"v": v} for v in values] + [{"w": "no v field"}]
+    spl = "lookup pats pat AS v OUTPUT tag | table v tag"
+    fast = _session(tmp_path, [dict(e) for e in events])
+    assert "UNNEST" in fast.search(spl).sql  # the anchored path ran
+    slow = _plain(_session(tmp_path, [dict(e) for e in events]))
+    assert "UNNEST" not in slow.search(spl).sql
+    got, want = fast.search(spl).rows, slow.search(spl).rows
+    assert got == want
+    tags = {r["v"]: r["tag"] for r in got}
+    assert tags["host.dyndns.org"][:2] == ["t0", "t1"] if case_sensitive == "false" else tags["host.dyndns.org"][0] == "t0"
+    assert "t7" in tags["qa%b_cq"] and "t7" not in (tags["qaxbycq"] or [])  # % and _ are literal
+    assert tags["startend"] is not None and "t9" not in tags["startend"]

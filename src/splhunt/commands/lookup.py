@@ -14,6 +14,14 @@
   `default_match` fills outputs of events with fewer matches.
 - KV-store lookups (`collection:`) have no data offline and are refused by name.
 
+A WILDCARD lookup without an exact input would test every pattern against every event
+(ESCU's dynamic DNS list has 92k patterns). Where the engine can (`ngram_join`), each
+pattern is indexed by the first `ANCHOR` characters of its first literal run of at
+least that length: a value can only match the pattern if it contains that piece, so
+events are joined on their own `ANCHOR`-character pieces first and the pattern is then
+tested as before. Patterns without such a run are tested against every event, as are
+multivalue inputs. Matches are the same either way; only fewer pairs are tested.
+
 `| inputlookup [append=t] <name> [where <search>]` returns the table's rows.
 """
 
@@ -34,6 +42,8 @@ from splhunt.spl import ast as A
 from splhunt.spl.parser import CommandParser, SearchParser
 
 _MT = re.compile(r"(WILDCARD|CIDR|EXACT)\s*\(\s*([^)]+?)\s*\)", re.I)
+#: characters of a pattern's literal run that index it for the n-gram join
+ANCHOR = 5
 
 
 def match_types(spec: str | None) -> dict[str, str]:
@@ -99,6 +109,62 @@ class Lookup(A.Command):
             return exp.Escape(this=exp.Like(this=ev, expression=pat), expression=exp.Literal.string("\\"))
         return exp.EQ(this=ev, expression=lc)
 
+    def _anchor_input(self, cc, lk, stage: Stage) -> tuple[str, str] | None:
+        """The (column, field) whose WILDCARD patterns index the n-gram join, or None:
+        an exact input already gives the engine an equi-join, and a multivalue input
+        is matched value by value inside the join condition."""
+        if not cc.caps.ngram_join:
+            return None
+        kinds = [lk.match_types.get(col, "EXACT") for col, _ in self.inputs]
+        if "EXACT" in kinds:
+            return None
+        for (col, field), kind in zip(self.inputs, kinds, strict=True):
+            if kind == "WILDCARD" and stage.has(field) and stage.kind(field) != MV:
+                return col, field
+        return None
+
+    @staticmethod
+    def _candidates(lk, col: str, ev: exp.Expression, a_rel: exp.Expression, a: str, lt: str,
+                    rid: str, conds: list[exp.Expression]) -> exp.Expression:
+        """(input row, lookup row) pairs that match: patterns with an anchor joined on the
+        event value's pieces of the same length, the others tested against every row."""
+        low = (lambda e: e) if lk.case_sensitive else (lambda e: exp.Lower(this=e))  # noqa: E731
+        k = exp.Literal.number(ANCHOR)
+        x, i = exp.to_identifier("_p"), exp.to_identifier("_i")
+        pat = low(exp.Column(this=ident(lk.col(col))))
+        runs = exp.ArrayFilter(
+            this=exp.Split(this=pat, expression=exp.Literal.string("*")),
+            expression=exp.Lambda(this=exp.GTE(this=exp.Length(this=exp.Column(this=x)), expression=k), expressions=[x]),
+        )
+        anchor = exp.Substring(this=exp.Bracket(this=runs, expressions=[exp.Literal.number(1)], offset=1, safe=True),
+                               start=exp.Literal.number(1), length=k)
+        lk_anc = exp.select(exp.Star(), exp.alias_(anchor, ident("__anc"))).from_(exp.to_table(ident(lk.table)))
+        ev_low = low(ev)
+        grams = exp.Transform(
+            this=exp.func("RANGE", exp.Literal.number(1),
+                          exp.Sub(this=exp.Length(this=ev_low), expression=exp.Literal.number(ANCHOR - 2))),
+            expression=exp.Lambda(this=exp.Substring(this=ev_low, start=exp.Column(this=i), length=k), expressions=[i]),
+        )
+        exploded = exp.select(exp.Star(), exp.alias_(exp.Unnest(expressions=[grams]), ident("__g"))).from_(a_rel)
+        pair = [exp.alias_(exp.Column(this=ident(rid), table=ident(a)), ident("__mrid")),
+                exp.alias_(exp.Column(this=ident(lk.row_col), table=ident(lt)), ident("__lrow"))]
+        by_anchor = (
+            exp.select(*pair).distinct()
+            .from_(exploded.subquery(a))
+            .join(lk_anc.subquery(lt), on=exp.EQ(this=exp.Column(this=ident("__g"), table=ident(a)),
+                                                 expression=exp.Column(this=ident("__anc"), table=ident(lt))),
+                  join_type="inner")
+            .where(exp.and_(*conds))
+        )
+        rest = (
+            exp.select(*pair)
+            .from_(a_rel.copy())
+            .join(exp.select(exp.Star()).from_(exp.to_table(ident(lk.table)))
+                  .where(exp.Is(this=anchor.copy(), expression=exp.Null())).subquery(lt),
+                  on=exp.and_(*conds), join_type="inner")
+        )
+        return exp.union(by_anchor, rest, distinct=False)
+
     def compile(self, ctx: Ctx, first: bool = False) -> Stage:
         cc = ctx.compiler
         lk = cc.lookups.resolve(self.table)
@@ -148,12 +214,32 @@ class Lookup(A.Command):
             out_cols[col] = f"__o{i}"
             aggs.append(exp.alias_(agg, ident(f"__o{i}")))
         nmatch = exp.alias_(exp.Count(this=lrow), ident("__n"))
-        m_sel = (
-            exp.select(exp.alias_(exp.Column(this=ident(rid), table=ident(a)), ident("__mrid")), *aggs, nmatch)
-            .from_(exp.Table(this=ident(s_a.name), alias=exp.TableAlias(this=ident(a))))
-            .join(exp.Table(this=ident(lk.table), alias=exp.TableAlias(this=ident(lt))), on=exp.and_(*conds), join_type="inner")
-            .group_by(exp.Column(this=ident(rid), table=ident(a)))
-        )
+        a_rel = exp.Table(this=ident(s_a.name), alias=exp.TableAlias(this=ident(a)))
+        anchored = self._anchor_input(cc, lk, s_a)
+        if anchored is None:
+            m_sel = (
+                exp.select(exp.alias_(exp.Column(this=ident(rid), table=ident(a)), ident("__mrid")), *aggs, nmatch)
+                .from_(a_rel)
+                .join(exp.Table(this=ident(lk.table), alias=exp.TableAlias(this=ident(lt))), on=exp.and_(*conds), join_type="inner")
+                .group_by(exp.Column(this=ident(rid), table=ident(a)))
+            )
+        else:
+            col, field = anchored
+            ev = to_str(Typed(exp.Column(this=ident(s_a.fields[field].col)), s_a.kind(field)))
+            c_name = cc.new_name("c")
+            cc.ctes.append((c_name, self._candidates(lk, col, ev, a_rel, a, lt, rid, conds)))
+            # outputs in table order, as the plain join gives them
+            for agg in aggs:
+                arr = agg.this.this
+                arr.set("this", exp.Order(this=arr.this, expressions=[exp.Ordered(this=lrow.copy())]))
+            m_sel = (
+                exp.select(exp.alias_(exp.Column(this=ident("__mrid"), table=ident(c_name)), ident("__mrid")), *aggs, nmatch)
+                .from_(exp.to_table(ident(c_name)))
+                .join(exp.Table(this=ident(lk.table), alias=exp.TableAlias(this=ident(lt))),
+                      on=exp.EQ(this=lrow.copy(), expression=exp.Column(this=ident("__lrow"), table=ident(c_name))),
+                      join_type="inner")
+                .group_by(exp.Column(this=ident("__mrid"), table=ident(c_name)))
+            )
         m_name = cc.new_name("m")
         cc.ctes.append((m_name, m_sel))
         # 3. join back; single values when the lookup can only match once
@@ -226,6 +312,62 @@ class InputLookup(A.Command):
             p.i = len(p.toks) - 1
         p.expect_end()
         return cls(p.name, p.pos, table, where)
+
+    def _anchor_input(self, cc, lk, stage: Stage) -> tuple[str, str] | None:
+        """The (column, field) whose WILDCARD patterns index the n-gram join, or None:
+        an exact input already gives the engine an equi-join, and a multivalue input
+        is matched value by value inside the join condition."""
+        if not cc.caps.ngram_join:
+            return None
+        kinds = [lk.match_types.get(col, "EXACT") for col, _ in self.inputs]
+        if "EXACT" in kinds:
+            return None
+        for (col, field), kind in zip(self.inputs, kinds, strict=True):
+            if kind == "WILDCARD" and stage.has(field) and stage.kind(field) != MV:
+                return col, field
+        return None
+
+    @staticmethod
+    def _candidates(lk, col: str, ev: exp.Expression, a_rel: exp.Expression, a: str, lt: str,
+                    rid: str, conds: list[exp.Expression]) -> exp.Expression:
+        """(input row, lookup row) pairs that match: patterns with an anchor joined on the
+        event value's pieces of the same length, the others tested against every row."""
+        low = (lambda e: e) if lk.case_sensitive else (lambda e: exp.Lower(this=e))  # noqa: E731
+        k = exp.Literal.number(ANCHOR)
+        x, i = exp.to_identifier("_p"), exp.to_identifier("_i")
+        pat = low(exp.Column(this=ident(lk.col(col))))
+        runs = exp.ArrayFilter(
+            this=exp.Split(this=pat, expression=exp.Literal.string("*")),
+            expression=exp.Lambda(this=exp.GTE(this=exp.Length(this=exp.Column(this=x)), expression=k), expressions=[x]),
+        )
+        anchor = exp.Substring(this=exp.Bracket(this=runs, expressions=[exp.Literal.number(1)], offset=1, safe=True),
+                               start=exp.Literal.number(1), length=k)
+        lk_anc = exp.select(exp.Star(), exp.alias_(anchor, ident("__anc"))).from_(exp.to_table(ident(lk.table)))
+        ev_low = low(ev)
+        grams = exp.Transform(
+            this=exp.func("RANGE", exp.Literal.number(1),
+                          exp.Sub(this=exp.Length(this=ev_low), expression=exp.Literal.number(ANCHOR - 2))),
+            expression=exp.Lambda(this=exp.Substring(this=ev_low, start=exp.Column(this=i), length=k), expressions=[i]),
+        )
+        exploded = exp.select(exp.Star(), exp.alias_(exp.Unnest(expressions=[grams]), ident("__g"))).from_(a_rel)
+        pair = [exp.alias_(exp.Column(this=ident(rid), table=ident(a)), ident("__mrid")),
+                exp.alias_(exp.Column(this=ident(lk.row_col), table=ident(lt)), ident("__lrow"))]
+        by_anchor = (
+            exp.select(*pair).distinct()
+            .from_(exploded.subquery(a))
+            .join(lk_anc.subquery(lt), on=exp.EQ(this=exp.Column(this=ident("__g"), table=ident(a)),
+                                                 expression=exp.Column(this=ident("__anc"), table=ident(lt))),
+                  join_type="inner")
+            .where(exp.and_(*conds))
+        )
+        rest = (
+            exp.select(*pair)
+            .from_(a_rel.copy())
+            .join(exp.select(exp.Star()).from_(exp.to_table(ident(lk.table)))
+                  .where(exp.Is(this=anchor.copy(), expression=exp.Null())).subquery(lt),
+                  on=exp.and_(*conds), join_type="inner")
+        )
+        return exp.union(by_anchor, rest, distinct=False)
 
     def compile(self, ctx: Ctx, first: bool = False) -> Stage:
         cc = ctx.compiler

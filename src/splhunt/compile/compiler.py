@@ -30,6 +30,10 @@ class Capabilities:
     python_udf: bool = False  # engine registers splhunt's Python functions (iplocation)
     time_format: str = "strftime"  # time format strings: "strftime" (DuckDB) or "java" (Spark)
     percentile: str = "quantile_cont"  # exact percentiles: quantile_cont(x, p) or percentile(x, p)
+    #: the engine can split a string into its n-grams in SQL (list_transform + unnest), so
+    #: a WILDCARD lookup joins on a literal piece of each pattern instead of testing
+    #: every pattern against every event
+    ngram_join: bool = True
     #: commands and eval functions (`name()`) this engine cannot run, with the reason;
     #: they are refused by name on this engine only
     refused: dict[str, str] = field(default_factory=dict)

@@ -46,7 +46,7 @@ SPARK_REFUSED: dict[str, str] = {
 
 CAPS = Capabilities(
     dialect="spark", re2_only=False, pcre_udf=False, replace_backref="$", time_format="java",
-    percentile="percentile", refused=SPARK_REFUSED,
+    percentile="percentile", refused=SPARK_REFUSED, ngram_join=False,
 )
 
 #: SQL settings every splhunt Spark session runs with (they are per-session confs).
@@ -316,8 +316,9 @@ class SparkEngine:
         self._sync()
         return Base(exp.to_table(exp.to_identifier("events", quoted=True)), dict(self._fields))
 
-    def materialize(self, base: Base, name: str) -> Base:
-        """Compute a base relation (with its CTEs) once, cache it, and return a Base over it."""
+    def materialize(self, base: Base, name: str, *, temp: bool = False) -> Base:
+        """Compute a base relation (with its CTEs) once, cache it, and return a Base over it
+        (always session-local here: `temp` is accepted for the engines' common signature)."""
         self._sync()
         query = exp.select(
             *[exp.column(exp.to_identifier(fi.col, quoted=True)) for fi in base.fields.values()]
