@@ -98,8 +98,7 @@ class Session:
             from splhunt.knowledge.compile import knowledge_base
 
             view = knowledge_base(self.store, self.engine.caps)
-            # a connection-local table: rebuilt by every session, so never written to
-            # the store's file (writing it there cost ~40% more than computing it)
+            # rebuilt by every session, so kept out of the store's file (see materialize)
             self._base = self.engine.materialize(view, "kv_events", temp=True)
             self._base_version = self.store.version
             self._datasets = {}

@@ -150,6 +150,10 @@ def format_value(v: Any, kind: str) -> Any:
     return v
 
 
+#: the in-memory, compressed database that holds tables rebuilt by every session
+SCRATCH_DB = "splhunt_scratch"
+
+
 class DuckDBEngine:
     name = "duckdb"
     caps = CAPS
@@ -180,20 +184,27 @@ class DuckDBEngine:
     def materialize(self, base: Base, name: str, *, temp: bool = False) -> Base:
         """Run a base relation (with its CTEs) into a table and return a Base over it.
 
-        `temp`: a connection-local table, never written to the store's file (for tables
-        rebuilt by every session, such as the data model datasets)."""
+        `temp`: a table that is never written to the store's file, for tables every
+        session builds again (the knowledge view, the data model datasets). It goes to
+        an in-memory database attached with compression (`SCRATCH_DB`) and is compressed
+        once built. Measured on the knowledge view of 290k events: 17 s and 2.5 GB as a
+        plain temporary table, 25 s and 0.6 GB here, 29 s in the store's file."""
         query = exp.select(*[exp.column(exp.to_identifier(fi.col, quoted=True)) for fi in base.fields.values()]).from_(base.relation)
         for cte_name, q in base.ctes:
             query = query.with_(exp.to_identifier(cte_name, quoted=True), as_=q)
-        table = exp.to_identifier(name, quoted=True)
-        props = exp.Properties(expressions=[exp.TemporaryProperty()]) if temp else None
-        sql = exp.Create(this=exp.Table(this=table), kind="TABLE", expression=query, replace=True,
-                         properties=props).sql("duckdb")
+        db = exp.to_identifier(SCRATCH_DB, quoted=True) if temp else None
+        table = exp.Table(this=exp.to_identifier(name, quoted=True), db=db)
+        sql = exp.Create(this=table, kind="TABLE", expression=query, replace=True).sql("duckdb")
         try:
+            if temp:
+                self.con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS \"{SCRATCH_DB}\" (COMPRESS)")
             self.con.execute(sql)
+            if temp:
+                # in-memory tables are compressed when checkpointed, not as they are written
+                self.con.execute(f'CHECKPOINT "{SCRATCH_DB}"')
         except duckdb.Error as e:
             raise EngineError(f"DuckDB failed to build {name}: {e}") from e
-        out = Base(exp.Table(this=exp.to_identifier(name, quoted=True)), dict(base.fields))
+        out = Base(table.copy(), dict(base.fields))
         out.notes = getattr(base, "notes", [])  # type: ignore[attr-defined]
         return out
 
