@@ -73,7 +73,7 @@ class Rename(A.Command):
         for name, fi in current.items():
             col = allocate(name, taken)
             taken.add(col.lower())
-            projections.append(exp.alias_(colref(fi.col), ident(col)))
+            projections.append(exp.alias_(colref(fi.col), ident(col), copy=False))  # a new column: no copy
             fields[name] = FieldInfo(col, fi.kind)
         cc = ctx.compiler
         return cc.push(cc.select_from(ctx.stage).select(*projections), fields)

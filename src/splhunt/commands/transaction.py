@@ -329,7 +329,7 @@ class Transaction(A.Command):
             c = fields[name].col if name in fields else allocate(name, taken)
             taken.add(c.lower())
             fields[name] = FieldInfo(c, kind)
-            exprs[name] = exp.alias_(e, ident(c))
+            exprs[name] = exp.alias_(e, ident(c), copy=False)  # every `e` here is built for it
 
         t = colref(c_t)
         # chronological order inside a transaction: oldest first = highest rank first
@@ -361,7 +361,7 @@ class Transaction(A.Command):
             else:
                 add(f, _no_empty(exp.ArraySort(this=exp.ArrayDistinct(this=_values_list(ref)))), MV)
         if "_time" not in fields:
-            add("_time", exp.Min(this=t), NUM)
+            add("_time", exp.Min(this=t.copy()), NUM)
         add("duration", exp.Sub(this=exp.Max(this=t), expression=exp.Min(this=t.copy())), NUM)
         add("eventcount", exp.Count(this=exp.Star()), NUM)
         complete: list[exp.Expression] = []
