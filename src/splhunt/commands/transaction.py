@@ -205,8 +205,17 @@ class Transaction(A.Command):
             this=exp.RowNumber(), partition_by=[c.copy() for c in part] or None,
             order=exp.Order(expressions=[exp.Ordered(this=t_num.copy(), desc=True), exp.Ordered(this=colref(ordc))]),
         )
-        sel = cc.select_from(stage).select(
-            exp.Star(),
+        # the grouping steps read only the keys and the order: the other fields (a
+        # search can carry hundreds) join back by row number for the merge, so the
+        # window steps stay narrow
+        c_row = col("__trow")
+        wide = cc.push(
+            cc.select_from(stage).select(exp.Star(), exp.alias_(exp.Window(this=exp.RowNumber()), ident(c_row))),
+            {**stage.fields, c_row: FieldInfo(c_row, NUM)},
+        )
+        narrow = {f: wide.fields[f] for f in (*keys, ORDER, c_row)}
+        sel = cc.select_from(wide).select(
+            *[colref(fi.col) for fi in narrow.values()],
             exp.alias_(t_num, ident(c_t)),
             exp.alias_(flag(self.startswith), ident(c_s)),
             exp.alias_(flag(self.endswith), ident(c_e)),
@@ -215,7 +224,7 @@ class Transaction(A.Command):
         if part:
             sel = sel.where(exp.or_(*[exp.Not(this=exp.Is(this=c.copy(), expression=exp.Null())) for c in part]))
         hidden = {n: FieldInfo(n, NUM) for n in (c_t, c_s, c_e, c_rk)}
-        s1 = cc.push(sel, {**stage.fields, **hidden})
+        s1 = cc.push(sel, {**narrow, **hidden})
 
         # 2. boundaries that do not depend on where the transaction began
         def w(fn: exp.Expression) -> exp.Window:
@@ -260,8 +269,17 @@ class Transaction(A.Command):
             s5 = cc.push(cc.select_from(s4).select(exp.Star(), exp.alias_(sub, ident(c_sub))),
                          {**s4.fields, c_sub: FieldInfo(c_sub, NUM)})
 
-        # 4. one result per transaction
-        return self._merge(cc, stage, s5, keys, c_t, c_s, c_e, c_rk, c_gid, c_sub)
+        # 4. every field of the grouped events back (inner: events without a key are
+        # gone), then one result per transaction
+        made = (c_t, c_s, c_e, c_rk, c_gid, c_sub)
+        back = (
+            exp.select(exp.Column(this=exp.Star(), table=ident("w")), *[colref(c, "n") for c in made])
+            .from_(exp.Table(this=ident(wide.name), alias=exp.TableAlias(this=ident("w"))))
+            .join(exp.Table(this=ident(s5.name), alias=exp.TableAlias(this=ident("n"))),
+                  on=exp.EQ(this=colref(c_row, "w"), expression=colref(c_row, "n")), join_type="inner")
+        )
+        joined = cc.push(back, {**wide.fields, **{c: FieldInfo(c, NUM) for c in made}})
+        return self._merge(cc, stage, joined, keys, c_t, c_s, c_e, c_rk, c_gid, c_sub)
 
     def _split_by_span(self, cc: Compiler, st: Stage, c_gid: str, c_srk: str, c_t: str, c_sub: str) -> Stage:
         """Greedy maxspan (and maxevents) split of each segment, by a fold over its events.
