@@ -342,12 +342,25 @@ class Transaction(A.Command):
         fields: dict[str, FieldInfo] = {}
         exprs: dict[str, exp.Expression] = {}
 
-        def add(name: str, e: exp.Expression, kind: str) -> None:
+        no_empty: set[str] = set()
+
+        def add(name: str, e: exp.Expression, kind: str, *, no_empty_list: bool = False) -> None:
             # a field named like an output field (duration, eventcount) is replaced in place
             c = fields[name].col if name in fields else allocate(name, taken)
             taken.add(c.lower())
             fields[name] = FieldInfo(c, kind)
             exprs[name] = exp.alias_(e, ident(c), copy=False)  # every `e` here is built for it
+            if no_empty_list:
+                no_empty.add(name)
+            else:
+                no_empty.discard(name)
+
+        def out_ref(name: str, c: str) -> exp.Expression:
+            """The merged column; an empty list as null (in the outer select, where it
+            is a column: the aggregate is neither copied nor computed twice)."""
+            if name not in no_empty:
+                return colref(c)
+            return exp.alias_(_no_empty(colref(c)), ident(c), copy=False)
 
         t = colref(c_t)
         # chronological order inside a transaction: oldest first = highest rank first
@@ -373,11 +386,11 @@ class Transaction(A.Command):
                 add(f, exp.ArrayToString(this=chrono(to_str(ref)), expression=exp.Literal.string("\n")), STR)
             elif self.mvlist is True or (isinstance(self.mvlist, tuple) and f in self.mvlist):
                 if ref.kind == MV:
-                    add(f, _no_empty(exp.Flatten(this=chrono(ref.sql))), MV)
+                    add(f, exp.Flatten(this=chrono(ref.sql)), MV, no_empty_list=True)
                 else:
-                    add(f, _no_empty(chrono(to_str(ref))), MV)
+                    add(f, chrono(to_str(ref)), MV, no_empty_list=True)
             else:
-                add(f, _no_empty(exp.ArraySort(this=exp.ArrayDistinct(this=_values_list(ref)))), MV)
+                add(f, exp.ArraySort(this=exp.ArrayDistinct(this=_values_list(ref))), MV, no_empty_list=True)
         if "_time" not in fields:
             add("_time", exp.Min(this=t.copy()), NUM)
         add("duration", exp.Sub(this=exp.Max(this=t), expression=exp.Min(this=t.copy())), NUM)
@@ -399,14 +412,15 @@ class Transaction(A.Command):
         taken.add(firstc.lower())
         proj.append(exp.alias_(exp.Min(this=colref(orig.fields[ORDER].col)), ident(firstc)))
         grouped = cc.push(
-            cc.select_from(st).select(*proj).group_by(colref(c_gid), colref(c_sub)),
+            # built for this select: no copies (a search can carry hundreds of fields)
+            cc.select_from(st).select(*proj, copy=False).group_by(colref(c_gid), colref(c_sub), copy=False),
             {**fields, "__tok": FieldInfo(okc, NUM), "__tfirst": FieldInfo(firstc, NUM)},
         )
-        out_proj: list[exp.Expression] = [colref(fi.col) for fi in fields.values()]
+        out_proj: list[exp.Expression] = [out_ref(f, fi.col) for f, fi in fields.items()]
         out = dict(fields)
         if self.keepevicted:
             out.pop("closed_txn", None)
-            out_proj = [colref(fi.col) for f, fi in fields.items() if f != "closed_txn"]
+            out_proj = [out_ref(f, fi.col) for f, fi in fields.items() if f != "closed_txn"]
             closed: exp.Expression = exp.Case(
                 ifs=[exp.If(this=colref(okc), true=exp.Literal.number(1))], default=exp.Literal.number(0)
             ) if self.constrained else exp.Literal.number(0)
@@ -420,7 +434,7 @@ class Transaction(A.Command):
         ]))
         out_proj.append(exp.alias_(order, ident(ocol)))
         out[ORDER] = FieldInfo(ocol, NUM)
-        sel = cc.select_from(grouped).select(*out_proj)
+        sel = cc.select_from(grouped).select(*out_proj, copy=False)
         if not self.keepevicted:
             sel = sel.where(colref(okc))
         return cc.push(sel, out)
