@@ -179,7 +179,7 @@ def compile_stats(ctx: Ctx, aggs: tuple[Agg, ...], by: tuple[str, ...], *, extra
         conds.append(exp.Not(this=exp.Is(this=colref(fi.col), expression=exp.Null())))
         col = allocate(f, taken)
         taken.add(col.lower())
-        sel = sel.select(exp.alias_(colref(fi.col), ident(col)), copy=False)
+        sel = sel.select(exp.alias_(colref(fi.col), ident(col), copy=False), copy=False)
         group_cols.append(colref(fi.col))
         fields[f] = FieldInfo(col, fi.kind)
     for agg in aggs:

@@ -436,7 +436,7 @@ class Transaction(A.Command):
         out[ORDER] = FieldInfo(ocol, NUM)
         sel = cc.select_from(grouped).select(*out_proj, copy=False)
         if not self.keepevicted:
-            sel = sel.where(colref(okc))
+            sel = sel.where(colref(okc), copy=False)
         return cc.push(sel, out)
 
 
