@@ -197,7 +197,7 @@ class DuckDBEngine:
         sql = exp.Create(this=table, kind="TABLE", expression=query, replace=True).sql("duckdb")
         try:
             if temp:
-                self.con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS \"{SCRATCH_DB}\" (COMPRESS)")
+                self._attach_scratch()
             self.con.execute(sql)
             if temp:
                 # in-memory tables are compressed when checkpointed, not as they are written
@@ -207,6 +207,14 @@ class DuckDBEngine:
         out = Base(table.copy(), dict(base.fields))
         out.notes = getattr(base, "notes", [])  # type: ignore[attr-defined]
         return out
+
+    def _attach_scratch(self) -> None:
+        """Attach `SCRATCH_DB` unless it is attached: compressed where this DuckDB takes
+        `COMPRESS` for in-memory databases, else as a plain in-memory one."""
+        try:
+            self.con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS \"{SCRATCH_DB}\" (COMPRESS)")
+        except duckdb.Error:
+            self.con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS \"{SCRATCH_DB}\"")
 
     def execute(self, plan: Plan) -> tuple[list[str], list[dict[str, Any]]]:
         sql = plan.sql("duckdb")
