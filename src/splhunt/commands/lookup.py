@@ -313,62 +313,6 @@ class InputLookup(A.Command):
         p.expect_end()
         return cls(p.name, p.pos, table, where)
 
-    def _anchor_input(self, cc, lk, stage: Stage) -> tuple[str, str] | None:
-        """The (column, field) whose WILDCARD patterns index the n-gram join, or None:
-        an exact input already gives the engine an equi-join, and a multivalue input
-        is matched value by value inside the join condition."""
-        if not cc.caps.ngram_join:
-            return None
-        kinds = [lk.match_types.get(col, "EXACT") for col, _ in self.inputs]
-        if "EXACT" in kinds:
-            return None
-        for (col, field), kind in zip(self.inputs, kinds, strict=True):
-            if kind == "WILDCARD" and stage.has(field) and stage.kind(field) != MV:
-                return col, field
-        return None
-
-    @staticmethod
-    def _candidates(lk, col: str, ev: exp.Expression, a_rel: exp.Expression, a: str, lt: str,
-                    rid: str, conds: list[exp.Expression]) -> exp.Expression:
-        """(input row, lookup row) pairs that match: patterns with an anchor joined on the
-        event value's pieces of the same length, the others tested against every row."""
-        low = (lambda e: e) if lk.case_sensitive else (lambda e: exp.Lower(this=e))  # noqa: E731
-        k = exp.Literal.number(ANCHOR)
-        x, i = exp.to_identifier("_p"), exp.to_identifier("_i")
-        pat = low(exp.Column(this=ident(lk.col(col))))
-        runs = exp.ArrayFilter(
-            this=exp.Split(this=pat, expression=exp.Literal.string("*")),
-            expression=exp.Lambda(this=exp.GTE(this=exp.Length(this=exp.Column(this=x)), expression=k), expressions=[x]),
-        )
-        anchor = exp.Substring(this=exp.Bracket(this=runs, expressions=[exp.Literal.number(1)], offset=1, safe=True),
-                               start=exp.Literal.number(1), length=k)
-        lk_anc = exp.select(exp.Star(), exp.alias_(anchor, ident("__anc"))).from_(exp.to_table(ident(lk.table)))
-        ev_low = low(ev)
-        grams = exp.Transform(
-            this=exp.func("RANGE", exp.Literal.number(1),
-                          exp.Sub(this=exp.Length(this=ev_low), expression=exp.Literal.number(ANCHOR - 2))),
-            expression=exp.Lambda(this=exp.Substring(this=ev_low, start=exp.Column(this=i), length=k), expressions=[i]),
-        )
-        exploded = exp.select(exp.Star(), exp.alias_(exp.Unnest(expressions=[grams]), ident("__g"))).from_(a_rel)
-        pair = [exp.alias_(exp.Column(this=ident(rid), table=ident(a)), ident("__mrid")),
-                exp.alias_(exp.Column(this=ident(lk.row_col), table=ident(lt)), ident("__lrow"))]
-        by_anchor = (
-            exp.select(*pair).distinct()
-            .from_(exploded.subquery(a))
-            .join(lk_anc.subquery(lt), on=exp.EQ(this=exp.Column(this=ident("__g"), table=ident(a)),
-                                                 expression=exp.Column(this=ident("__anc"), table=ident(lt))),
-                  join_type="inner")
-            .where(exp.and_(*conds))
-        )
-        rest = (
-            exp.select(*pair)
-            .from_(a_rel.copy())
-            .join(exp.select(exp.Star()).from_(exp.to_table(ident(lk.table)))
-                  .where(exp.Is(this=anchor.copy(), expression=exp.Null())).subquery(lt),
-                  on=exp.and_(*conds), join_type="inner")
-        )
-        return exp.union(by_anchor, rest, distinct=False)
-
     def compile(self, ctx: Ctx, first: bool = False) -> Stage:
         cc = ctx.compiler
         lk = cc.lookups.resolve(self.table)
