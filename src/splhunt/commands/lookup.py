@@ -140,6 +140,7 @@ class Lookup(A.Command):
                                start=exp.Literal.number(1), length=k)
         lk_anc = exp.select(exp.Star(), exp.alias_(anchor, ident("__anc"))).from_(exp.to_table(ident(lk.table)))
         ev_low = low(ev)
+        # the pieces start at 1 .. length - ANCHOR + 1 (RANGE's end is exclusive)
         grams = exp.Transform(
             this=exp.func("RANGE", exp.Literal.number(1),
                           exp.Sub(this=exp.Length(this=ev_low), expression=exp.Literal.number(ANCHOR - 2))),

@@ -206,15 +206,10 @@ class Transaction(A.Command):
             order=exp.Order(expressions=[exp.Ordered(this=t_num.copy(), desc=True), exp.Ordered(this=colref(ordc))]),
         )
         # the grouping steps read only the keys and the order: the other fields (a
-        # search can carry hundreds) join back by row number for the merge, so the
-        # window steps stay narrow
-        c_row = col("__trow")
-        wide = cc.push(
-            cc.select_from(stage).select(exp.Star(), exp.alias_(exp.Window(this=exp.RowNumber()), ident(c_row))),
-            {**stage.fields, c_row: FieldInfo(c_row, NUM)},
-        )
-        narrow = {f: wide.fields[f] for f in (*keys, ORDER, c_row)}
-        sel = cc.select_from(wide).select(
+        # search can carry hundreds) join back on the order for the merge, so the
+        # window steps stay narrow (`__ord` numbers the rows 1, 2, ...: a row key)
+        narrow = {f: stage.fields[f] for f in (*keys, ORDER)}
+        sel = cc.select_from(stage).select(
             *[colref(fi.col) for fi in narrow.values()],
             exp.alias_(t_num, ident(c_t)),
             exp.alias_(flag(self.startswith), ident(c_s)),
@@ -274,11 +269,11 @@ class Transaction(A.Command):
         made = (c_t, c_s, c_e, c_rk, c_gid, c_sub)
         back = (
             exp.select(exp.Column(this=exp.Star(), table=ident("w")), *[colref(c, "n") for c in made])
-            .from_(exp.Table(this=ident(wide.name), alias=exp.TableAlias(this=ident("w"))))
+            .from_(exp.Table(this=ident(stage.name), alias=exp.TableAlias(this=ident("w"))))
             .join(exp.Table(this=ident(s5.name), alias=exp.TableAlias(this=ident("n"))),
-                  on=exp.EQ(this=colref(c_row, "w"), expression=colref(c_row, "n")), join_type="inner")
+                  on=exp.EQ(this=colref(ordc, "w"), expression=colref(ordc, "n")), join_type="inner")
         )
-        joined = cc.push(back, {**wide.fields, **{c: FieldInfo(c, NUM) for c in made}})
+        joined = cc.push(back, {**stage.fields, **{c: FieldInfo(c, NUM) for c in made}})
         return self._merge(cc, stage, joined, keys, c_t, c_s, c_e, c_rk, c_gid, c_sub)
 
     def _split_by_span(self, cc: Compiler, st: Stage, c_gid: str, c_srk: str, c_t: str, c_sub: str) -> Stage:
