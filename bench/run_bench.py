@@ -162,6 +162,7 @@ class Phase:
     def __init__(self, name: str, events: int = 0):
         self.name, self.events = name, events
         self.wall = self.cpu = 0.0
+        self.peak = 0.0  # peak RSS of the process so far when the phase ended (MB)
 
     def __enter__(self) -> Phase:
         self._w, self._c = time.perf_counter(), time.process_time()
@@ -170,6 +171,7 @@ class Phase:
     def __exit__(self, *exc: object) -> None:
         self.wall = time.perf_counter() - self._w
         self.cpu = time.process_time() - self._c
+        self.peak = peak_rss_mb()
 
 
 def main() -> int:
@@ -264,11 +266,12 @@ def main() -> int:
     phases.append(seed_ph)
     print(f"seed: {len(got.result.rows)} result rows")
 
-    print(f"{'phase':42s} {'events':>10s} {'wall s':>9s} {'cpu s':>9s} {'events/s':>12s}")
+    print(f"{'phase':42s} {'events':>10s} {'wall s':>9s} {'cpu s':>9s} {'events/s':>12s} {'peak MB':>8s}")
     for ph in phases:
         rate = ph.events / ph.wall if ph.wall else 0
         cpu = f"{ph.cpu:9.2f}" if ph.cpu else f"{'':9s}"
-        print(f"{ph.name:42s} {ph.events:10d} {ph.wall:9.2f} {cpu} {rate:12.0f}")
+        peak = f"{ph.peak:8.0f}" if ph.peak else ""
+        print(f"{ph.name:42s} {ph.events:10d} {ph.wall:9.2f} {cpu} {rate:12.0f} {peak}")
     ingest_eps = total_events / ingest_s if ingest_s else 0
     # event x detection checks per second over the hunt: knowledge view, selection, runs
     hunt_s = view_ph.wall + hunt_ph.wall

@@ -98,8 +98,8 @@ class Session:
             from splhunt.knowledge.compile import knowledge_base
 
             view = knowledge_base(self.store, self.engine.caps)
-            # rebuilt by every session, so kept out of the store's file (see materialize)
-            self._base = self.engine.materialize(view, "kv_events", temp=True)
+            # rebuilt by every session, so kept out of the store's file (see materialize_view)
+            self._base = self.engine.materialize_view(view, "kv_events")
             self._base_version = self.store.version
             self._datasets = {}
             self._pruned = {}

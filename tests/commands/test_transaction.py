@@ -163,3 +163,32 @@ def test_sql_matches_the_sequential_reference(seed: int, opts: tuple) -> None:
     if not (maxspan or maxpause or start or "maxevents" in text):
         want = [w[:5] + (1,) for w in want]
     assert got == want, spl
+
+
+def test_many_fields_are_merged_in_chunks_with_the_same_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over AGG_CHUNK aggregates the merge is split into groupings joined on the
+    transaction; the rows must be those of the one-grouping merge."""
+    import splhunt.commands.transaction as T
+
+    rng = random.Random(7)
+    events = []
+    for i in range(60):
+        ev = {"_time": float(rng.randint(0, 900)), "_raw": f"e{i}", "k": rng.choice("abc"), "n": str(i)}
+        for j in rng.sample(range(180), 12):  # 180 sparse fields, 12 per event
+            ev[f"f{j:03d}"] = rng.choice(["x", "y", str(j)])
+        events.append(ev)
+    spl = "transaction k maxspan=300s keepevicted=t mvlist=n | sort 0 _time k"
+
+    def run() -> tuple[list[dict], str]:
+        s = Session(knowledge=False, now=1_700_000_000)
+        s.store.append(events)
+        return s.search(spl).rows, s.plan(spl).sql("duckdb")
+
+    chunked, sql = run()
+    assert '"__tp1"' in sql and len(chunked) > 3
+    monkeypatch.setattr(T, "AGG_CHUNK", 10_000)
+    whole, sql1 = run()
+    assert '"__tp1"' not in sql1
+    assert chunked == whole
+    # some transaction gathers values of many of the sparse fields
+    assert max(sum(1 for f in r if f.startswith("f")) for r in chunked) > 20

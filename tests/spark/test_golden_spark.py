@@ -67,3 +67,27 @@ def test_golden_case_same_on_spark(case: dict, spark, request: pytest.FixtureReq
     ordered = case.get("order") == "exact"
     assert spk[1][0] == duck[1][0], "columns differ"
     assert norm_rows(spk[1][1], ordered) == norm_rows(duck[1][1], ordered)
+
+
+def test_transaction_merge_in_chunks_same_on_spark(spark, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    """`transaction` splits a merge of many aggregates into groupings joined on the
+    transaction (commands/transaction.py `_aggregate`); forced here with a tiny chunk."""
+    import splhunt.commands.transaction as T
+
+    monkeypatch.setattr(T, "AGG_CHUNK", 3)
+    duck = Session(knowledge=False, now=1_700_000_000)
+    duck.store.append([
+        {"_time": float(t), "_raw": f"e{t}", "k": k, "a": a, "b": b, "c": c}
+        for t, k, a, b, c in [
+            (10, "x", "1", "p", None), (70, "x", "2", None, "q"), (500, "x", "3", "p", "r"),
+            (20, "y", None, "s", "t"), (30, "y", "4", "s", None), (40, None, "5", "u", "v"),
+        ]
+    ])
+    spl = "transaction k maxspan=300s keepevicted=t mvlist=a | table k _time duration eventcount a b c closed_txn"
+    assert '"__tp1"' in duck.plan(spl).sql("duckdb")
+    spk = Session(store=duck.store, engine="spark", engine_options={"spark": spark}, knowledge=False,
+                  now=1_700_000_000)
+    got, want = outcome(spk, spl), outcome(duck, spl)
+    assert want[0] == "rows" and len(want[1][1]) == 3
+    assert got[0] == "rows", got
+    assert norm_rows(got[1][1]) == norm_rows(want[1][1])

@@ -316,6 +316,11 @@ class SparkEngine:
         self._sync()
         return Base(exp.to_table(exp.to_identifier("events", quoted=True)), dict(self._fields))
 
+    def materialize_view(self, base: Base, name: str) -> Base:
+        """The knowledge view, computed once: all of it (DuckDB's narrow form reads rows
+        by position, which Spark does not keep)."""
+        return self.materialize(base, name, temp=True)
+
     def materialize(self, base: Base, name: str, *, temp: bool = False) -> Base:
         """Compute a base relation (with its CTEs) once, cache it, and return a Base over it
         (always session-local here: `temp` is accepted for the engines' common signature)."""

@@ -74,6 +74,8 @@ class _View:
         self.name = "events"
         self.compiler = Compiler(Base(exp.to_table("events"), self.fields), caps)
         self.notes: list[str] = []
+        #: fields some layer sets (the others pass the raw column through unchanged)
+        self.derived: set[str] = set()
 
     def stage(self) -> Stage:
         return Stage(self.name, self.fields)
@@ -82,6 +84,7 @@ class _View:
         """Add a CTE that sets `new` fields (expr, kind) and keeps the rest."""
         if not new:
             return
+        self.derived.update(new)
         fields = dict(self.fields)
         taken = {fi.col.lower() for fi in fields.values()}
         cols: dict[str, str] = {}
@@ -373,6 +376,7 @@ def knowledge_base(store: Store, caps: Capabilities) -> Base:
 
     base = Base(exp.to_table(ident(v.name)), dict(v.fields), list(v.ctes))
     base.notes = v.notes  # type: ignore[attr-defined]
+    base.derived = v.derived  # type: ignore[attr-defined]
     return base
 
 
