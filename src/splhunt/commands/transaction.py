@@ -433,7 +433,6 @@ class Transaction(A.Command):
             sel = sel.where(colref(okc), copy=False)
         return cc.push(sel, out)
 
-
     @staticmethod
     def _aggregate(cc: Compiler, st: Stage, proj: list[exp.Expression], c_gid: str, c_sub: str) -> exp.Select:
         """One row per transaction with every aliased aggregate of `proj`.
