@@ -248,6 +248,11 @@ def aggregate(agg: Agg, ctx: Ctx) -> Typed:
         if f in ("count", "c"):
             return Typed(exp.Count(this=exp.Star()), NUM)
         raise CompileError(f"stats: {f} needs a field, as in {f}(field)")
+    if agg.expr is None and "*" in agg.field:
+        # Splunk runs the function once per matching field (`values(*) as *`); read as one
+        # field literally named `*`, it gave nulls without a word
+        raise SplUnsupportedError(f"{f}({agg.field}): a wildcard field in an aggregation",
+                                  "name the fields, as in values(a) values(b)")
     t = compile_expr(agg.expr, ctx) if agg.expr is not None else ctx.field(agg.field)
     if agg.expr is not None and t.kind == "bool":
         t = Typed(exp.Case(ifs=[exp.If(this=t.sql, true=exp.Literal.number(1))], default=exp.Null()), NUM)
