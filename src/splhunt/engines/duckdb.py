@@ -211,8 +211,9 @@ class DuckDBEngine:
     def materialize_view(self, base: Base, name: str) -> Base:
         """Materialise the knowledge view, storing only the fields its layers set.
 
-        The view passes most raw fields through unchanged (763 of 913 over
-        ../shared/data), and writing a wide table costs DuckDB per column: at 1M events
+        Most of the view's fields are raw ones passed through unchanged (over
+        ../shared/data: 747 of 913; its layers set 166, 16 of them raw fields they
+        override), and writing a wide table costs DuckDB per column: at 1M events
         the view's `CREATE TABLE AS` took 77-108 s while computing it took ~22 s. So only
         the derived fields, and the events' row id, go to a scratch table (`name`), and
         the view is read as ``events POSITIONAL JOIN <name>``: row i of one is row i of
