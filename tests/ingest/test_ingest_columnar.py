@@ -133,3 +133,110 @@ def test_store_error_is_raised_by_ingest(fx, monkeypatch):
     monkeypatch.setattr(Store, "append_columns", boom)
     with pytest.raises(RuntimeError, match="disk on fire"):
         ingest_paths([fx], st, batch_size=5, workers=1)
+
+
+# -- long transactions (`Store.bulk`) ------------------------------------------------------
+
+
+def _in_transaction(st: Store) -> bool:
+    try:
+        st.con.execute("BEGIN TRANSACTION")
+    except Exception:  # noqa: BLE001 - DuckDB refuses a nested BEGIN
+        return True
+    st.con.execute("ROLLBACK")
+    return False
+
+
+def test_in_transaction_tells_without_aborting():
+    st = Store()
+    assert not st.in_transaction() and not _in_transaction(st)
+    st.con.execute("BEGIN TRANSACTION")
+    st.append_columns({"a": ["1"]}, 1)
+    assert st.in_transaction()
+    st.con.execute("COMMIT")  # the transaction was not aborted by the question
+    assert not st.in_transaction() and st.count() == 1
+
+
+@pytest.mark.parametrize("commit_rows", [1, 7, 10**9])
+def test_bulk_commits_give_the_rows_of_batch_commits(fx, tmp_path, monkeypatch, commit_rows):
+    """Ingest's long transactions (committed every `BULK_COMMIT_ROWS`) keep every row, in
+    order, and leave no transaction open; a reopened file store holds them all."""
+    import splhunt.engines.store as store_mod
+
+    ref = Store()
+    ingest_paths([fx], ref, batch_size=5, workers=1)
+    monkeypatch.setattr(store_mod, "BULK_COMMIT_ROWS", commit_rows)
+    commits = {"n": 0}
+    real = Store.append_columns
+
+    def counting(self, columns, n, mv_fields=None):  # noqa: ANN001, ANN202
+        out = real(self, columns, n, mv_fields)
+        commits["n"] += self._bulk_rows == 0  # the append just committed
+        return out
+
+    monkeypatch.setattr(Store, "append_columns", counting)
+    db = tmp_path / "bulk.duckdb"
+    st = Store(str(db))
+    ingest_paths([fx], st, batch_size=5, workers=1)
+    monkeypatch.setattr(Store, "append_columns", real)
+    n = st.count()
+    assert n == ref.count() > 100
+    # a commit once `commit_rows` rows are pending (batches of 5, the last one shorter)
+    want, pending = 0, 0
+    for size in [5] * (n // 5) + ([n % 5] if n % 5 else []):
+        pending += size
+        if pending >= commit_rows:
+            want, pending = want + 1, 0
+    assert commits["n"] == want and (want > 10 if commit_rows < 10 else want == 0)
+    assert not _in_transaction(st)
+    assert _rows(st) == _rows(ref)
+    st.close()
+    again = Store(str(db))
+    assert again.count() == n and _rows(again) == _rows(ref)
+    again.close()
+
+
+def test_bulk_keeps_the_rows_before_a_failure(fx, monkeypatch):
+    """A failure in the middle of an ingest still commits the batches written before it
+    (as batch-by-batch commits did); the store stays usable."""
+    st = Store()
+    real = Store.append_columns
+    calls = {"n": 0}
+
+    def flaky(self, columns, n, mv_fields=None):  # noqa: ANN001, ANN202
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise RuntimeError("disk on fire")
+        return real(self, columns, n, mv_fields)
+
+    monkeypatch.setattr(Store, "append_columns", flaky)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        ingest_paths([fx], st, batch_size=5, workers=1)
+    monkeypatch.setattr(Store, "append_columns", real)
+    assert st.count() == 15 and not _in_transaction(st)
+    ingest_paths([fx], st, batch_size=5, workers=1)
+    assert st.count() > 15 + 100
+
+
+def test_bulk_after_a_duckdb_error_rereads_the_registry(monkeypatch):
+    """When DuckDB itself fails inside the transaction it drops it, new columns included;
+    the registry must then forget those columns, or the next append would miss them."""
+    st = Store()
+    st.append_columns({"a": ["1"]}, 1)
+    with pytest.raises(Exception, match="boom"), st.bulk():
+        st.append_columns({"b": ["2"]}, 1)
+        assert "b" in st.fields
+        st.con.execute("SELECT error('boom')")
+    assert "b" not in st.fields and st.count() == 1
+    st.append_columns({"b": ["3"]}, 1)
+    assert [r["b"] for r in _rows(st)] == [None, "3"]
+
+
+def test_bulk_inside_a_callers_transaction_leaves_it_to_the_caller():
+    st = Store()
+    st.con.execute("BEGIN TRANSACTION")
+    with st.bulk():
+        st.append_columns({"a": ["1"]}, 1)
+    assert st.in_transaction()  # not committed by bulk
+    st.con.execute("ROLLBACK")
+    assert st.count() == 0

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from splhunt.engines.store import FieldCol, Store, _qi
+from splhunt.engines.store import Store, _qi
 
 #: index / sourcetype of the risk events written into `events` (ES writes the same).
 RISK_INDEX = "risk"
@@ -90,10 +90,7 @@ def get_meta(store: Store, key: str) -> str | None:
 
 def reload_registry(store: Store) -> None:
     """Re-read the field registry from `_fields` (after a rollback undid added columns)."""
-    store._fields.clear()
-    for f, col, kind in store.con.execute("SELECT field, col, kind FROM _fields").fetchall():
-        store._fields[f] = FieldCol(f, col, kind)
-    store.version += 1
+    store._reload_fields()
 
 
 def file_sha256(path: str | os.PathLike[str], bufsize: int = 1 << 20) -> str:

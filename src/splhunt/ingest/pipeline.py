@@ -23,6 +23,7 @@ import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -421,36 +422,51 @@ def ingest(
             pass
     report.bytes_total = total
     nworkers = _choose_workers(workers, files, total)
-    if nworkers > 1:
-        from .parallel import ingest_parallel
+    bulk = getattr(store, "bulk", None)
+    with bulk() if bulk is not None else nullcontext():
+        if nworkers > 1:
+            from .parallel import ingest_parallel
 
-        ingest_parallel(files, store, opts, batch_size, progress, nworkers, report, total)
-    else:
-        pos = Position(total)
-        batch = Batch()
-        writer = _Writer(store)
-        # Events make no reference cycles; the cyclic collector would only walk the
-        # batch's tuples over and over (measured 5-10% of ingest CPU).
-        gc_was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            for path, explicit in files:
-                for ev in events_of_file(path, report, opts, pos, explicit):
-                    batch.add(ev)
-                    if batch.n >= batch_size:
-                        writer.put(batch.take())
-                        if progress is not None:
-                            progress(pos.now(), total)
-            if batch.n:
-                writer.put(batch.take())
-        finally:
-            if gc_was_enabled:
-                gc.enable()
-            writer.close()
-        if progress is not None:
-            progress(total, total)
+            ingest_parallel(files, store, opts, batch_size, progress, nworkers, report, total)
+        else:
+            _ingest_here(files, store, opts, batch_size, progress, report, total)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _ingest_here(
+    files: list[tuple[str, bool]],
+    store,
+    opts: Options,
+    batch_size: int,
+    progress: Callable[[int, int], None] | None,
+    report: IngestReport,
+    total: int,
+) -> None:
+    """Parse in this process; the store is written on a `_Writer` thread."""
+    pos = Position(total)
+    batch = Batch()
+    writer = _Writer(store)
+    # Events make no reference cycles; the cyclic collector would only walk the
+    # batch's tuples over and over (measured 5-10% of ingest CPU).
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for path, explicit in files:
+            for ev in events_of_file(path, report, opts, pos, explicit):
+                batch.add(ev)
+                if batch.n >= batch_size:
+                    writer.put(batch.take())
+                    if progress is not None:
+                        progress(pos.now(), total)
+        if batch.n:
+            writer.put(batch.take())
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+        writer.close()
+    if progress is not None:
+        progress(total, total)
 
 
 #: Below this much input, worker processes cost more than they save.
