@@ -128,9 +128,7 @@ class Session:
         key = tuple(keep)
         got = self._pruned.get(key)
         if got is None:
-            fields = {f: base.fields[f] for f in keep}
-            rel = exp.select(*[colref(fi.col) for fi in fields.values()]).from_(base.relation.copy())
-            got = Base(rel.subquery("kv"), fields, list(base.ctes))
+            got = base.restrict(keep)
             if len(self._pruned) > 4096:
                 self._pruned.clear()
             self._pruned[key] = got

@@ -93,6 +93,34 @@ def test_searches_read_the_same_over_the_narrow_view(tmp_path: Path) -> None:
     assert all(got), "every search finds rows in the fixtures"
 
 
+def test_restrict_reads_only_the_tables_holding_the_fields_kept(tmp_path: Path) -> None:
+    """A pruned base joins ``events`` and the scratch table itself, and only when it keeps
+    fields of both; binding the ~1,000-column view per search cost more than most searches.
+    Rows and their order are those of restricting the view."""
+    store = _store(tmp_path)
+    eng = DuckDBEngine(store)
+    view = knowledge_base(store, eng.caps)
+    derived = view.derived  # type: ignore[attr-defined]
+    narrow = eng.materialize_view(view, "kv_narrow")
+    assert narrow.positional is not None
+    as_view = Base(narrow.relation, narrow.fields, narrow.ctes)  # the same, without parts
+    raw = [f for f in ("_time", "_raw", "host", "source", "EventCode", "Image", "CommandLine") if f not in derived]
+    assert len(raw) >= 4 and set(raw) <= set(narrow.fields)
+    der = ["process_name", "tag", "eventtype"]
+    assert set(der) <= derived
+    mixed = ["parent_process_name", raw[0], "process_name", raw[-1], raw[1]]
+    for keep in (raw, der, mixed):
+        got = narrow.restrict(keep)
+        assert list(got.fields) == keep
+        sql = got.relation.sql("duckdb")
+        assert "kv_narrow_view" not in sql
+        assert ("POSITIONAL JOIN" in sql) == (keep is mixed)
+        assert ('"events"' in sql) == (keep is not der)
+        want = _rows(store, as_view.restrict(keep))
+        assert _rows(store, got) == want and len(want) == store.count()
+        assert any(v is not None for r in want for v in r)
+
+
 def test_whole_view_when_insertion_order_is_not_kept(tmp_path: Path) -> None:
     store = _store(tmp_path)
     eng = DuckDBEngine(store)

@@ -46,6 +46,34 @@ class Base:
     relation: exp.Expression  # a table or a subquery
     fields: dict[str, FieldInfo]
     ctes: list[tuple[str, exp.Expression]] = field(default_factory=list)
+    #: Set when `relation` is tables read side by side (row i of each is the same
+    #: event): each field's table, in join order. `restrict` then reads only the tables
+    #: that hold the fields kept, so a search does not bind the whole relation.
+    positional: list[tuple[exp.Table, list[str]]] | None = None
+
+    def restrict(self, keep: list[str]) -> Base:
+        """This base with only the fields `keep` (a subquery; ctes shared)."""
+        fields = {f: self.fields[f] for f in keep}
+        if self.positional is None or not keep:
+            rel = exp.select(*[colref(fi.col) for fi in fields.values()]).from_(self.relation.copy())
+            return Base(rel.subquery("kv"), fields, list(self.ctes))
+        proj = []
+        tables: list[exp.Table] = []
+        for i, (table, owned) in enumerate(self.positional):
+            mine = [f for f in keep if f in owned]
+            if not mine:
+                continue
+            alias = exp.to_identifier(f"p{i}")
+            tables.append(exp.alias_(table.copy(), alias, table=True))
+            proj += [exp.column(exp.to_identifier(fields[f].col, quoted=True), table=alias) for f in mine]
+        rel = exp.select(*proj, copy=False).from_(tables[0], copy=False)
+        for t in tables[1:]:
+            rel.append("joins", exp.Join(this=t, method="POSITIONAL"))
+        # the columns in `keep`'s order (the projection went table by table)
+        rel = exp.select(*[colref(fi.col) for fi in fields.values()], copy=False).from_(
+            rel.subquery("pj", copy=False), copy=False
+        )
+        return Base(rel.subquery("kv", copy=False), fields, list(self.ctes))
 
 
 @dataclass

@@ -258,7 +258,12 @@ class DuckDBEngine:
         view = exp.to_identifier(f"{name}_view", quoted=True)
         self.con.execute(exp.Create(this=exp.Table(this=view), kind="VIEW", expression=rel, replace=True,
                                     properties=exp.Properties(expressions=[exp.TemporaryProperty()])).sql("duckdb"))
-        out = Base(exp.Table(this=view.copy()), dict(base.fields))
+        # A search reads only some fields: binding this ~1,000-column view cost ~9 ms per
+        # search at 469k events, against <1 ms for the two tables it joins (`restrict`).
+        out = Base(exp.Table(this=view.copy()), dict(base.fields), positional=[
+            (exp.to_table('"events"'), [f for f in base.fields if f not in keep]),
+            (table.copy(), list(keep)),
+        ])
         out.notes = getattr(base, "notes", [])  # type: ignore[attr-defined]
         return out
 
