@@ -160,3 +160,15 @@ def test_narrow_view_over_real_logs_of_every_format(tmp_path: Path) -> None:
     want = _rows(store, eng.materialize(view, "kv_whole", temp=True))
     assert len(got) == store.count() > 3000
     assert got == want
+
+
+def test_restrict_reads_the_relation_when_a_field_has_no_table() -> None:
+    """A field that no positional table claims is read from the relation itself, never dropped."""
+    from splhunt.compile.stage import FieldInfo
+
+    base = Base(exp.to_table("v"), {"a": FieldInfo("a", "str"), "b": FieldInfo("b", "str")},
+                positional=[(exp.to_table("t"), ["a"])])
+    both = base.restrict(["a", "b"]).relation.sql("duckdb")
+    assert "FROM v" in both and "POSITIONAL" not in both and list(base.restrict(["a", "b"]).fields) == ["a", "b"]
+    one = base.restrict(["a"]).relation.sql("duckdb")
+    assert "FROM t AS p0" in one and "FROM v" not in one

@@ -54,7 +54,8 @@ class Base:
     def restrict(self, keep: list[str]) -> Base:
         """This base with only the fields `keep` (a subquery; ctes shared)."""
         fields = {f: self.fields[f] for f in keep}
-        if self.positional is None or not keep:
+        owned = {f for _, fs in self.positional or () for f in fs}
+        if self.positional is None or not keep or not owned.issuperset(keep):
             rel = exp.select(*[colref(fi.col) for fi in fields.values()]).from_(self.relation.copy())
             return Base(rel.subquery("kv"), fields, list(self.ctes))
         proj = []

@@ -9,6 +9,9 @@ filled, one being inserted). With
 through a bounded queue; the parent process only writes to the store. By default
 workers are used only with at least `PARALLEL_MIN_CPUS` CPUs (one per CPU but one for
 the parent), several files and `PARALLEL_MIN_BYTES` of input.
+
+The appends of one run share long transactions (`Store.bulk`, a commit every
+`BULK_COMMIT_ROWS` rows): DuckDB's cost per commit grows with the width of ``events``.
 """
 
 from __future__ import annotations
