@@ -3,7 +3,8 @@
 Functions: `ctime` (epoch -> text in `timeformat`, default `%m/%d/%Y %H:%M:%S`),
 `mktime` (text in `timeformat` -> epoch), `num`/`auto` (numbers where they parse,
 other values kept), `rmcomma`, `rmunit`, `dur2sec`, `none`. A value that does not
-convert is left as it was (Splunk's behaviour); a null stays null. Times are UTC.
+convert is left as it was (Splunk's behaviour); a null stays null. Times are UTC. A
+multivalue field has each of its values converted.
 """
 
 from __future__ import annotations
@@ -63,8 +64,14 @@ class Convert(A.Command):
                     continue
                 t = Typed(stage.col(name), stage.kind(name))
                 if t.kind == MV:
-                    raise SplUnsupportedError(f"convert {func}() of multivalue field {name}")
-                new.append((alias if alias != fieldname else name, self._convert(func, t, ctx.caps)))
+                    # each value is converted (`stats values(_time) as t | convert ctime(t)`)
+                    x = exp.to_identifier("__cv")
+                    one = self._convert(func, Typed(exp.Column(this=x.copy()), STR), ctx.caps)
+                    each = exp.Lambda(this=to_str(one), expressions=[x])
+                    got = Typed(exp.Transform(this=t.sql, expression=each), MV)
+                else:
+                    got = self._convert(func, t, ctx.caps)
+                new.append((alias if alias != fieldname else name, got))
         if not new:
             return stage
         return ctx.compiler.with_columns(stage, new)

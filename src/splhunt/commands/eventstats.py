@@ -23,7 +23,14 @@ from sqlglot import exp
 
 from splhunt.commands import command
 from splhunt.commands._shared import aliased, ensure_order
-from splhunt.commands.stats import STATS_OPTIONS, Agg, compile_stats, parse_aggs, parse_by
+from splhunt.commands.stats import (
+    STATS_OPTIONS,
+    Agg,
+    compile_stats,
+    expand_wildcards,
+    parse_aggs,
+    parse_by,
+)
 from splhunt.compile.compiler import Ctx
 from splhunt.compile.expr import Typed, to_str
 from splhunt.compile.stage import MV, NUM, ORDER, STR, FieldInfo, Stage, allocate, colref, ident
@@ -35,6 +42,7 @@ def add_group_aggregates(ctx: Ctx, stage: Stage, aggs: tuple[Agg, ...], by: tupl
     """Every row of `stage` with the stats of its by-group joined on (left join)."""
     cc = ctx.compiler
     stage = ensure_order(ctx, stage)
+    aggs = expand_wildcards(aggs, stage, by)
     groups = compile_stats(Ctx(cc, stage), aggs, by)
     if any(stage.has(f) and stage.kind(f) == MV for f in by):
         return _join_back_mv(ctx, stage, groups, aggs, by)

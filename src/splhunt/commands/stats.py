@@ -35,6 +35,7 @@ from splhunt.compile.stage import (
     allocate,
     colref,
     ident,
+    rename_wildcard,
 )
 from splhunt.errors import CompileError, SplUnsupportedError
 from splhunt.spl import ast as A
@@ -151,9 +152,41 @@ def explode_mv_by(ctx: Ctx, stage: Stage, by: tuple[str, ...]) -> Stage:
     return stage
 
 
+def expand_wildcards(aggs: tuple[Agg, ...], stage: Stage, by: tuple[str, ...]) -> tuple[Agg, ...]:
+    """`values(*) as *`, `avg(*_ms) as avg_*`: Splunk runs a function whose field holds
+    `*` once for each matching field of its input.
+
+    Decisions (Splunk documents wildcard fields, not these corners):
+    * `*` matches field names case-sensitively, in input order, and not internal fields
+      (names starting with `_`, as `fields` treats them) unless the pattern starts with
+      `_`; the by fields are not aggregated;
+    * each `*` of the AS name takes the text its `*` matched (`rename`'s rule); without
+      AS each result is named `func(field)`;
+    * a pattern that matches no field adds no result field.
+    Fields are those the input can hold, so a field empty in every event gives a null.
+    """
+    if not any(a.expr is None and a.field is not None and "*" in a.field for a in aggs):
+        return aggs
+    out: list[Agg] = []
+    for agg in aggs:
+        if agg.expr is not None or agg.field is None or "*" not in agg.field:
+            out.append(agg)
+            continue
+        default = agg.alias == f"{agg.func}({agg.field})"
+        for name in stage.match(agg.field):
+            if name in by or (name.startswith("_") and not agg.field.startswith("_")):
+                continue
+            alias = f"{agg.func}({name})" if default else rename_wildcard(agg.field, agg.alias, name)
+            out.append(Agg(agg.func, name, alias or name))
+    return tuple(out)
+
+
 def compile_stats(ctx: Ctx, aggs: tuple[Agg, ...], by: tuple[str, ...], *, extra_where: exp.Expression | None = None) -> Stage:
     cc = ctx.compiler
     stage = explode_mv_by(ctx, ctx.stage, by)
+    aggs = expand_wildcards(aggs, stage, by)
+    if not aggs and not by:
+        raise CompileError("stats: no field matches the wildcard of any aggregation, and there is no BY")
     sctx = Ctx(cc, stage)
     # `sel` is new and grows one projection at a time: each builder call below works in
     # place (sqlglot's default copies the whole select on every call, quadratic here);
@@ -249,10 +282,9 @@ def aggregate(agg: Agg, ctx: Ctx) -> Typed:
             return Typed(exp.Count(this=exp.Star()), NUM)
         raise CompileError(f"stats: {f} needs a field, as in {f}(field)")
     if agg.expr is None and "*" in agg.field:
-        # Splunk runs the function once per matching field (`values(*) as *`); read as one
-        # field literally named `*`, it gave nulls without a word
-        raise SplUnsupportedError(f"{f}({agg.field}): a wildcard field in an aggregation",
-                                  "name the fields, as in values(a) values(b)")
+        # callers expand wildcards first (`expand_wildcards`); read as one field literally
+        # named `*`, it would give nulls without a word
+        raise CompileError(f"stats: {f}({agg.field}) reached compilation unexpanded")
     t = compile_expr(agg.expr, ctx) if agg.expr is not None else ctx.field(agg.field)
     if agg.expr is not None and t.kind == "bool":
         t = Typed(exp.Case(ifs=[exp.If(this=t.sql, true=exp.Literal.number(1))], default=exp.Null()), NUM)

@@ -18,7 +18,7 @@ from sqlglot import exp
 
 from splhunt.commands import command
 from splhunt.commands._shared import ensure_order, truthy
-from splhunt.commands.stats import Agg, aggregate, parse_aggs, parse_by
+from splhunt.commands.stats import Agg, aggregate, expand_wildcards, parse_aggs, parse_by
 from splhunt.compile.compiler import Ctx
 from splhunt.compile.expr import Typed
 from splhunt.compile.stage import MV, NULL, ORDER, STR, Stage
@@ -99,7 +99,7 @@ class StreamStats(A.Command):
         over = {"partition_by": part or None, "order": order, "spec": spec}
         null_group = [f for f in self.by if not stage.has(f)]
         new: list[tuple[str, Typed]] = []
-        for agg in self.aggs:
+        for agg in expand_wildcards(self.aggs, stage, self.by):
             t = aggregate(agg, sctx)
             if null_group:
                 new.append((agg.alias, Typed(exp.Null(), t.kind if t.kind != NULL else STR)))

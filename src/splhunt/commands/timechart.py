@@ -23,7 +23,7 @@ from sqlglot import exp
 from splhunt.commands import command
 from splhunt.commands._shared import aliased, cast_kind, ensure_order, fields_before_options
 from splhunt.commands.bin import bin_expr, parse_span
-from splhunt.commands.stats import Agg, compile_stats, parse_aggs
+from splhunt.commands.stats import Agg, compile_stats, expand_wildcards, parse_aggs
 from splhunt.compile.compiler import Ctx
 from splhunt.compile.expr import Typed
 from splhunt.compile.stage import NUM, ORDER, STR, FieldInfo, Stage, allocate, colref, ident
@@ -75,7 +75,8 @@ class TimeChart(A.Command):
         from splhunt.commands.bin import Span
 
         binned = cc.with_columns(stage, [("_time", bin_expr(Ctx(cc, stage).field("_time"), Span(self.span, "sec"), True))])
-        groups = compile_stats(Ctx(cc, binned), self.aggs, ("_time",))
+        aggs = expand_wildcards(self.aggs, binned, ("_time",))
+        groups = compile_stats(Ctx(cc, binned), aggs, ("_time",))
         tcol = binned.fields["_time"].col
         lo_hi = cc.select_from(binned).select(
             exp.alias_(exp.Min(this=colref(tcol)), ident("lo")), exp.alias_(exp.Max(this=colref(tcol)), ident("hi"))
@@ -103,7 +104,7 @@ class TimeChart(A.Command):
         proj: list[exp.Expression] = [colref("_time", L)]
         fields: dict[str, FieldInfo] = {"_time": FieldInfo("_time", NUM)}
         taken = {"_time"}
-        for agg in self.aggs:
+        for agg in aggs:
             gi = groups.fields[agg.alias]
             v: exp.Expression = colref(gi.col, R)
             if agg.func in ("count", "c", "dc", "distinct_count"):
