@@ -172,3 +172,31 @@ def test_restrict_reads_the_relation_when_a_field_has_no_table() -> None:
     assert "FROM v" in both and "POSITIONAL" not in both and list(base.restrict(["a", "b"]).fields) == ["a", "b"]
     one = base.restrict(["a"]).relation.sql("duckdb")
     assert "FROM t AS p0" in one and "FROM v" not in one
+
+
+@pytest.mark.parametrize("in_txn", [False, True])
+def test_streamed_build_keeps_the_rows_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_txn: bool) -> None:
+    """The narrow table is appended batch by batch from a second connection (small batches
+    here); inside a transaction, which that connection would not see, it is built in
+    one statement instead. Either way the rows are the whole view's, in order."""
+    store = _store(tmp_path)
+    eng = DuckDBEngine(store)
+    view = knowledge_base(store, eng.caps)
+    whole = _rows(store, eng.materialize(view, "kv_whole", temp=True))
+    monkeypatch.setattr(DuckDBEngine, "STREAM_ROWS", 7)
+    calls: list[bool] = []
+    real = DuckDBEngine._create_streamed
+
+    def spy(self, table, query):  # noqa: ANN001, ANN202
+        calls.append(got := real(self, table, query))
+        return got
+
+    monkeypatch.setattr(DuckDBEngine, "_create_streamed", spy)
+    if in_txn:
+        store.con.execute("BEGIN TRANSACTION")
+    narrow = eng.materialize_view(view, "kv_narrow")
+    assert calls == [not in_txn]
+    assert _positional(store, narrow)
+    assert _rows(store, narrow) == whole and len(whole) > 7 * 10
+    if in_txn:
+        store.con.execute("COMMIT")
