@@ -249,7 +249,9 @@ def main() -> int:
         dsets.wall = res.view_seconds
         runs = Phase(f"  of which: {ran} detections' searches", total_events)
         runs.wall = det_s
-        phases += [dsets, runs]
+        rest = Phase("  of which: the rest (inventory, probes, risk)", total_events)
+        rest.wall = max(0.0, hunt_ph.wall - res.view_seconds - det_s)
+        phases += [dsets, runs, rest]
         failed = len(res.by_status(hunt_mod.FAILED))
         print(f"hunt: {ran} run, {len(res.by_status(hunt_mod.SKIPPED))} skipped (data absent), "
               f"{failed} failed, {len(res.findings)} findings")
