@@ -228,15 +228,17 @@ class DuckDBEngine:
         peak RSS +120 MB."""
         if self.store.in_transaction():
             return False
-        reader = self.con.cursor().sql(query).to_arrow_reader(self.STREAM_ROWS)
-        self.con.register("__splhunt_stream", pa.Table.from_batches([], schema=reader.schema))
+        reading = self.con.cursor()
         try:
+            reader = reading.sql(query).to_arrow_reader(self.STREAM_ROWS)
+            self.con.register("__splhunt_stream", pa.Table.from_batches([], schema=reader.schema))
             self.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM __splhunt_stream")
             for batch in reader:
                 self.con.register("__splhunt_stream", batch)
                 self.con.execute(f"INSERT INTO {table} SELECT * FROM __splhunt_stream")
         finally:
             self.con.unregister("__splhunt_stream")
+            reading.close()
         return True
 
     def materialize_view(self, base: Base, name: str) -> Base:
