@@ -54,26 +54,16 @@ class Base:
     def restrict(self, keep: list[str]) -> Base:
         """This base with only the fields `keep` (a subquery; ctes shared)."""
         fields = {f: self.fields[f] for f in keep}
-        owned = {f for _, fs in self.positional or () for f in fs}
-        if self.positional is None or not keep or not owned.issuperset(keep):
+        owner = {f: i for i, (_, owned) in enumerate(self.positional or ()) for f in owned}
+        if self.positional is None or not keep or not all(f in owner for f in keep):
             rel = exp.select(*[colref(fi.col) for fi in fields.values()]).from_(self.relation.copy())
             return Base(rel.subquery("kv"), fields, list(self.ctes))
-        proj = []
-        tables: list[exp.Table] = []
-        for i, (table, owned) in enumerate(self.positional):
-            mine = [f for f in keep if f in owned]
-            if not mine:
-                continue
-            alias = exp.to_identifier(f"p{i}")
-            tables.append(exp.alias_(table.copy(), alias, table=True))
-            proj += [exp.column(exp.to_identifier(fields[f].col, quoted=True), table=alias) for f in mine]
+        alias = {i: exp.to_identifier(f"p{i}") for i in sorted({owner[f] for f in keep})}
+        proj = [exp.column(exp.to_identifier(fi.col, quoted=True), table=alias[owner[f]]) for f, fi in fields.items()]
+        tables = [exp.alias_(self.positional[i][0].copy(), a, table=True) for i, a in alias.items()]
         rel = exp.select(*proj, copy=False).from_(tables[0], copy=False)
         for t in tables[1:]:
             rel.append("joins", exp.Join(this=t, method="POSITIONAL"))
-        # the columns in `keep`'s order (the projection went table by table)
-        rel = exp.select(*[colref(fi.col) for fi in fields.values()], copy=False).from_(
-            rel.subquery("pj", copy=False), copy=False
-        )
         return Base(rel.subquery("kv", copy=False), fields, list(self.ctes))
 
 

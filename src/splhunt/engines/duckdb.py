@@ -201,9 +201,13 @@ class DuckDBEngine:
         try:
             if temp:
                 self._attach_scratch()
-            if not (streamed and self._create_streamed(table.sql("duckdb"), query.sql("duckdb"))):
+            # a second connection would not see this one's open transaction
+            in_txn = self.store.in_transaction()
+            if streamed and not in_txn:
+                self._create_streamed(table.sql("duckdb"), query.sql("duckdb"))
+            else:
                 self.con.execute(sql)
-            if temp and not self.store.in_transaction():
+            if temp and not in_txn:
                 # in-memory tables are compressed when checkpointed, not as they are written
                 # (DuckDB refuses a checkpoint inside a transaction that wrote: left as is)
                 self.con.execute(f'CHECKPOINT "{SCRATCH_DB}"')
@@ -216,18 +220,16 @@ class DuckDBEngine:
     #: Rows per Arrow batch of `_create_streamed` (one DuckDB row group).
     STREAM_ROWS = 122_880
 
-    def _create_streamed(self, table: str, query: str) -> bool:
+    def _create_streamed(self, table: str, query: str) -> None:
         """Create `table` from `query`'s rows, read in order as Arrow batches on a second
-        connection and appended on this one. False (nothing made) when the connection is
-        inside a transaction, which the second connection would not see.
+        connection and appended on this one (so not inside a transaction of this one,
+        which the second would not see: `materialize` checks).
 
         Why: with ``preserve_insertion_order`` on, DuckDB's ``CREATE TABLE AS`` holds
         back out-of-order batches, and when memory is short it lets one thread run; the
         knowledge view of 469k events took 18-20 s with a 2 GB limit (CPU time = wall
         time) against 11 s with 6 GB. Streamed, the query keeps both threads: 14-16 s,
         peak RSS +120 MB."""
-        if self.store.in_transaction():
-            return False
         reading = self.con.cursor()
         try:
             reader = reading.sql(query).to_arrow_reader(self.STREAM_ROWS)
@@ -239,7 +241,6 @@ class DuckDBEngine:
         finally:
             self.con.unregister("__splhunt_stream")
             reading.close()
-        return True
 
     def materialize_view(self, base: Base, name: str) -> Base:
         """Materialise the knowledge view, storing only the fields its layers set.
