@@ -249,14 +249,19 @@ def main() -> int:
         dsets.wall = res.view_seconds
         runs = Phase(f"  of which: {ran} detections' searches", total_events)
         runs.wall = det_s
-        rest = Phase("  of which: the rest (inventory, probes, risk)", total_events)
-        rest.wall = max(0.0, hunt_ph.wall - res.view_seconds - det_s)
-        phases += [dsets, runs, rest]
         failed = len(res.by_status(hunt_mod.FAILED))
+        fail_s = sum(st.seconds for st in res.statuses if st.status == hunt_mod.FAILED)
+        fails = Phase(f"  of which: {failed} failed detections", total_events)
+        fails.wall = fail_s
+        rest = Phase("  of which: the rest (inventory, probes, risk)", total_events)
+        rest.wall = max(0.0, hunt_ph.wall - res.view_seconds - det_s - fail_s)
+        phases += [dsets, runs, fails, rest]
         print(f"hunt: {ran} run, {len(res.by_status(hunt_mod.SKIPPED))} skipped (data absent), "
               f"{failed} failed, {len(res.findings)} findings")
         for reason, n in res.reasons(hunt_mod.FAILED):
             print(f"  failed {n}: {reason.splitlines()[0][:150]}")
+        for st in sorted(res.by_status(hunt_mod.FAILED), key=lambda st: -st.seconds)[:3]:
+            print(f"  failed after {st.seconds:.2f} s: {st.detection.name}")
         secs = sorted((st.seconds, st.detection.name) for st in res.statuses if st.status == hunt_mod.RUN)
         if secs:
             print(f"searches: median {secs[len(secs) // 2][0] * 1000:.0f} ms; "

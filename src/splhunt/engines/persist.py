@@ -31,12 +31,14 @@ import datetime as _dt
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from splhunt.engines.store import Store, _qi
+from splhunt.ingest.winxml import _day_epoch
 
 #: index / sourcetype of the risk events written into `events` (ES writes the same).
 RISK_INDEX = "risk"
@@ -285,6 +287,35 @@ def ingest_incremental(
 # --------------------------------------------------------------------------- findings, risk
 
 
+#: The two text forms findings carry: ISO (``2024-01-05T10:00:00[.ffffff]``) and
+#: ``security_content_ctime``'s ``%m/%d/%Y %H:%M:%S``.
+_ISO_TIME = re.compile(r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?", re.ASCII)
+_US_TIME = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?", re.ASCII)
+
+
+def _fast_epoch(s: str) -> float | None:
+    """`_epoch` of the two common text forms without ``strptime`` (~1 us, not ~20 us per
+    value: a hunt converts three times per finding). None when `s` is not one of them or
+    is out of range; `_epoch` then takes the slow path, which gives the same value."""
+    m = _ISO_TIME.fullmatch(s)
+    if m is not None:
+        y, mo, d, hh, mm, ss, frac = m.groups()
+    else:
+        m = _US_TIME.fullmatch(s)
+        if m is None:
+            return None
+        mo, d, y, hh, mm, ss, frac = m.groups()
+    day = _day_epoch(f"{y}-{int(mo):02d}-{int(d):02d}")
+    h, mi, se = int(hh), int(mm), int(ss)
+    if day is None or h > 23 or mi > 59 or se > 59:
+        return None
+    whole = day + h * 3600 + mi * 60 + se
+    if not frac:
+        return float(whole)
+    # datetime.timestamp() divides the microseconds exactly: so does this
+    return (whole * 1_000_000 + int(frac.ljust(6, "0"))) / 1_000_000
+
+
 def _epoch(v: Any) -> float | None:
     """A finding time as epoch seconds: numbers as they are, ISO / US date text parsed."""
     if v is None or v == "":
@@ -295,6 +326,9 @@ def _epoch(v: Any) -> float | None:
     if isinstance(v, (int, float)):
         return float(v)
     s = str(v).strip()
+    got = _fast_epoch(s)
+    if got is not None:
+        return got
     try:
         return float(s)
     except ValueError:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import decimal
+import functools
 import hashlib
 import json
 import re
@@ -90,17 +91,31 @@ def render_tokens(
     template: str, row: Mapping[str, Any], *, mv_separator: str = MV_SEPARATOR
 ) -> str:
     """Replace every `$field$` in `template` with the row's value (see module rules)."""
-
-    def sub(m: re.Match[str]) -> str:
-        v = _lookup(row, m.group(1))
-        if isinstance(v, (list, tuple)):
+    parts = _split_template(template)
+    if len(parts) == 1:
+        return template
+    out = [parts[0]]
+    for i in range(1, len(parts), 2):
+        name = parts[i]
+        v = _lookup(row, name)
+        if v.__class__ is str:
+            out.append(v)
+        elif isinstance(v, (list, tuple)):
             vals = [_scalar_text(x) for x in v if x is not None]
-            return mv_separator.join(vals) if vals else m.group(0)
-        if v is None:
-            return m.group(0)
-        return _scalar_text(v)
+            out.append(mv_separator.join(vals) if vals else f"${name}$")
+        elif v is None:
+            out.append(f"${name}$")
+        else:
+            out.append(_scalar_text(v))
+        out.append(parts[i + 1])
+    return "".join(out)
 
-    return _TOKEN.sub(sub, template)
+
+@functools.lru_cache(maxsize=4096)
+def _split_template(template: str) -> tuple[str, ...]:
+    """`template` cut at its tokens: literal, token name, literal, ... (a hunt renders
+    the same few templates for every finding)."""
+    return tuple(_TOKEN.split(template))
 
 
 def _json_default(v: Any) -> Any:

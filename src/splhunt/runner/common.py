@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -63,3 +66,27 @@ def error_text(e: BaseException) -> str:
     """One line: the first line of an error's message, with its type when it has none."""
     msg = str(e).strip().splitlines()
     return msg[0] if msg else type(e).__name__
+
+
+#: Cyclic-GC thresholds while a run builds results: a young-generation pass every 50,000
+#: allocations instead of 700, a full pass a tenth as often.
+RUN_GC_THRESHOLDS = (50_000, 20, 100)
+
+
+@contextmanager
+def relaxed_gc() -> Iterator[None]:
+    """Run the block with `RUN_GC_THRESHOLDS`, then restore the previous thresholds.
+
+    A hunt keeps every finding (a few pydantic models, dicts and lists each) until it
+    ends. With the default thresholds the collector walked that growing heap again
+    and again: on 142,000 findings it took half of building them and their risk events
+    (12.5 s of 17.9 s in a `/tmp` benchmark). Findings hold no reference cycles, and the
+    cycles that searches leave (sqlglot trees) die young, so collecting less often
+    frees the same memory.
+    """
+    old = gc.get_threshold()
+    gc.set_threshold(*RUN_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)

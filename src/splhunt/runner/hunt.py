@@ -41,7 +41,7 @@ from splhunt.content import Detection
 from splhunt.engines.persist import RISK_INDEX, event_count, save_hunt
 from splhunt.engines.store import MV, Store, _qi
 from splhunt.errors import SplhuntError
-from splhunt.runner.common import Content, error_text
+from splhunt.runner.common import Content, error_text, relaxed_gc
 from splhunt.runner.risk import EntityRisk, aggregate, risk_rows
 
 RUN = "run"
@@ -366,6 +366,18 @@ def hunt(
     `timeout` (seconds) bounds each detection: a search still running then is interrupted
     and the detection reported as failed ("timed out"), so one pathological search cannot
     stall a hunt."""
+    with relaxed_gc():
+        return _hunt(store, content, detections, progress, save, timeout)
+
+
+def _hunt(
+    store: Store,
+    content: Content,
+    detections: list[Detection],
+    progress: Callable[[DetectionStatus], None] | None,
+    save: bool,
+    timeout: float | None,
+) -> HuntResult:
     t0 = time.perf_counter()
     res = HuntResult(events=event_count(store))
     session = content.session(store)
