@@ -249,8 +249,9 @@ def main() -> int:
         dsets.wall = res.view_seconds
         runs = Phase(f"  of which: {ran} detections' searches", total_events)
         runs.wall = det_s
-        failed = len(res.by_status(hunt_mod.FAILED))
-        fail_s = sum(st.seconds for st in res.statuses if st.status == hunt_mod.FAILED)
+        failures = res.by_status(hunt_mod.FAILED)
+        failed = len(failures)
+        fail_s = sum(st.seconds for st in failures)
         fails = Phase(f"  of which: {failed} failed detections", total_events)
         fails.wall = fail_s
         rest = Phase("  of which: the rest (inventory, probes, risk)", total_events)
@@ -260,7 +261,7 @@ def main() -> int:
               f"{failed} failed, {len(res.findings)} findings")
         for reason, n in res.reasons(hunt_mod.FAILED):
             print(f"  failed {n}: {reason.splitlines()[0][:150]}")
-        for st in sorted(res.by_status(hunt_mod.FAILED), key=lambda st: -st.seconds)[:3]:
+        for st in sorted(failures, key=lambda st: -st.seconds)[:3]:
             print(f"  failed after {st.seconds:.2f} s: {st.detection.name}")
         secs = sorted((st.seconds, st.detection.name) for st in res.statuses if st.status == hunt_mod.RUN)
         if secs:

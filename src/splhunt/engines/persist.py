@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from splhunt.engines.store import Store, _qi
-from splhunt.ingest.winxml import _day_epoch
+from splhunt.ingest.winxml import _minute_epoch
 
 #: index / sourcetype of the risk events written into `events` (ES writes the same).
 RISK_INDEX = "risk"
@@ -299,17 +299,17 @@ def _fast_epoch(s: str) -> float | None:
     is out of range; `_epoch` then takes the slow path, which gives the same value."""
     m = _ISO_TIME.fullmatch(s)
     if m is not None:
-        y, mo, d, hh, mm, ss, frac = m.groups()
+        minute, ss, frac = s[:16], m.group(6), m.group(7)
     else:
         m = _US_TIME.fullmatch(s)
         if m is None:
             return None
         mo, d, y, hh, mm, ss, frac = m.groups()
-    day = _day_epoch(f"{y}-{int(mo):02d}-{int(d):02d}")
-    h, mi, se = int(hh), int(mm), int(ss)
-    if day is None or h > 23 or mi > 59 or se > 59:
+        minute = f"{y}-{int(mo):02d}-{int(d):02d} {hh}:{mm}"
+    base = _minute_epoch(minute)  # checks the date, the hour and the minute; cached
+    if base is None or int(ss) > 59:
         return None
-    whole = day + h * 3600 + mi * 60 + se
+    whole = base + int(ss)
     if not frac:
         return float(whole)
     # datetime.timestamp() divides the microseconds exactly: so does this
