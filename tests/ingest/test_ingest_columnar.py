@@ -61,7 +61,7 @@ def test_batch_columns_equal_the_per_event_columns(fixture_events, size):
         for k, arr in cols.items():
             assert isinstance(arr, pa.Array) and len(arr) == n
             assert arr.to_pylist() == as_store_values(ref[k], k in mv), k
-        assert batch.n == 0 and not batch.shapes
+        assert batch.n == 0 and not batch.shapes and not batch.vals
 
 
 def test_batch_keeps_arrival_order_across_shapes():
@@ -74,6 +74,54 @@ def test_batch_keeps_arrival_order_across_shapes():
     assert cols["a"].to_pylist() == ["1", None, "3", None, None]
     assert cols["b"].to_pylist() == [None, ["2"], ["4", "5"], ["6"], None]
     assert cols["_time"].type == pa.float64() and cols["_time"].to_pylist() == [None] * 4 + [1.5]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_batch_columns_equal_the_reference_on_random_events(seed):
+    """Random shapes, sparse fields, None, lists (multivalue), numbers and non-ASCII text:
+    every column equals the one-event-at-a-time reference, in arrival order."""
+    import random
+
+    rnd = random.Random(seed)
+    names = ["_time", "_raw", "a", "b", "Image", "image", "x y", "é", "n"]
+
+    def value(k: str):
+        if k == "_time":
+            return rnd.choice([None, 1.5, 1700000000.25, 3])
+        kind = rnd.random()
+        if kind < 0.1:
+            return None
+        if kind < 0.2 and k in ("b", "n"):
+            return [rnd.choice(["p", "q", "ü"]) for _ in range(rnd.randint(0, 3))]
+        if kind < 0.3 and k == "n":
+            return rnd.choice([7, 2.0, 2.5, True])
+        return "".join(rnd.choice("aZ09 é\u4e2d") for _ in range(rnd.randint(0, 6)))
+
+    events = []
+    for _ in range(rnd.randint(1, 400)):
+        keys = rnd.sample(names, rnd.randint(0, len(names)))
+        events.append({k: value(k) for k in keys})
+    batch = Batch()
+    for ev in events:
+        batch.add(ev)
+    cols, n, mv = batch.take()
+    ref, rn, rmv = reference_columns(events)
+    assert (n, mv) == (rn, rmv)
+    assert list(cols) == list(ref)  # order of first appearance
+    for k, arr in cols.items():
+        arr.validate(full=True)
+        want = as_store_values(ref[k], k in mv)
+        if k == "_time":
+            want = [None if v is None else float(v) for v in want]
+        elif k in mv:
+            want = [None if v is None else [None if x is None else _as_text(x) for x in v] for v in want]
+        else:
+            want = [v if v is None or isinstance(v, str) else _as_text(v) for v in want]
+        assert arr.to_pylist() == want, k
+
+
+def _as_text(v) -> str:
+    return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
 
 
 def _rows(store: Store) -> list[dict[str, Any]]:

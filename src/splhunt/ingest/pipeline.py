@@ -28,6 +28,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -252,21 +253,28 @@ _MV_TYPE = pa.list_(pa.string())
 
 
 class Batch:
-    """Events being collected, grouped by shape, turned into Arrow columns by `take`.
+    """Events being collected, turned into one Arrow column per field by `take`.
 
-    An event's shape is its tuple of field names (in its order); every event of a
-    shape is kept as a tuple of values. Per-event work is a few C-level tuple and dict
-    operations; `take` transposes each shape (``zip``), builds one Arrow array per
-    field and shape (``pa.nulls`` where the shape lacks the field), concatenates them
-    and puts the rows back in arrival order with one ``take`` per field.
+    Per event, `add` does three C-level steps: look up the event's shape (its tuple of
+    field names), note it, and append its values to one flat list. `take` then works per
+    field, not per event: a code table per shape gives every value its field, one stable
+    sort groups the values by field (in arrival order within a field), each field's
+    values become one Arrow array (`_column`) and `_spread` puts them at their rows,
+    null elsewhere. A string column is spread by rewriting its offsets and validity with
+    numpy around the same character data: no per-value copy, no ``take``.
+
+    Measured on 20,000-event batches of XmlWinEventLog lines (250 fields, 62 shapes):
+    22-31 us per event for the former per-shape arrays and reordering ``take``,
+    14-24 us now, most of it the conversion of Python strings to Arrow.
     """
 
-    __slots__ = ("shapes", "ids", "order", "n")
+    __slots__ = ("shapes", "ids", "order", "vals", "n")
 
     def __init__(self) -> None:
-        self.shapes: list[tuple[tuple[str, ...], list[tuple[Any, ...]]]] = []
+        self.shapes: list[tuple[str, ...]] = []
         self.ids: dict[tuple[str, ...], int] = {}
         self.order: list[int] = []
+        self.vals: list[Any] = []
         self.n = 0
 
     def add(self, ev: dict[str, Any]) -> None:
@@ -274,57 +282,66 @@ class Batch:
         sid = self.ids.get(keys)
         if sid is None:
             sid = self.ids[keys] = len(self.shapes)
-            self.shapes.append((keys, []))
-        self.shapes[sid][1].append(tuple(ev.values()))
+            self.shapes.append(keys)
         self.order.append(sid)
+        self.vals.extend(ev.values())
         self.n += 1
 
     def take(self) -> tuple[dict[str, pa.Array], int, set[str]]:
-        """(field -> Arrow array of n values, n, multivalue fields) and reset."""
-        shapes, order, n = self.shapes, self.order, self.n
-        self.shapes, self.ids, self.order, self.n = [], {}, [], 0
-        parts: dict[str, list[tuple[int, tuple[Any, ...]]]] = {}  # field -> [(shape, values)]
-        for i, (keys, rows) in enumerate(shapes):
-            for k, vals in zip(keys, zip(*rows, strict=True), strict=True):
-                parts.setdefault(k, []).append((i, vals))
-        # One Arrow array per field and shape; a field with a list anywhere is multivalue.
-        built: dict[str, list[pa.Array]] = {}
-        mv: set[str] = set()
-        for k, got in parts.items():
-            chunks = [_column(k, vals) for _, vals in got]
-            if any(c.type == _MV_TYPE for c in chunks):
-                mv.add(k)
-                chunks = [_one_value_lists(c) for c in chunks]
-            built[k] = chunks
-        nshapes = len(shapes)
-        if nshapes == 1:
-            return {k: c[0] for k, c in built.items()}, n, mv
-        # Event i is row rank[i] of its shape sid[i]; a field's array is the
-        # concatenation of its shapes' chunks, so event i is at start[sid[i]] + rank[i].
-        sid = np.array(order, dtype=np.int64)
-        perm = np.argsort(sid, kind="stable")
-        sizes = np.bincount(sid, minlength=nshapes)
-        first = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-        rank = np.empty(n, dtype=np.int64)
-        rank[perm] = np.arange(n, dtype=np.int64) - first[sid[perm]]
+        """(field -> Arrow array of n values, n, multivalue fields) and reset.
+
+        Fields come in order of first appearance; a field with a list value anywhere in
+        the batch is multivalue (``list<string>``, its single values as one-value lists).
+        """
+        shapes, order, vals, n = self.shapes, self.order, self.vals, self.n
+        self.shapes, self.ids, self.order, self.vals, self.n = [], {}, [], [], 0
+        if not vals:
+            return {}, n, set()
+        names: dict[str, int] = {}
+        table = np.full((len(shapes), max(map(len, shapes))), -1, dtype=np.int32)
+        for i, keys in enumerate(shapes):
+            table[i, : len(keys)] = [names.setdefault(k, len(names)) for k in keys]
+        per_event = table[np.asarray(order, dtype=np.int32)]
+        present = per_event >= 0
+        codes = per_event[present]  # row-major: events in order, each in its key order, as `vals`
+        rows = np.nonzero(present)[0]
+        perm = np.argsort(codes, kind="stable")
+        rows = rows[perm]
+        ends = np.cumsum(np.bincount(codes, minlength=len(names))).tolist()
+        by_field = itemgetter(*perm.tolist())(vals) if len(vals) > 1 else tuple(vals)
         cols: dict[str, pa.Array] = {}
-        for k, got in parts.items():
-            chunks = built[k]
-            if len(got) == nshapes:
-                arr = pa.concat_arrays(chunks) if len(chunks) > 1 else chunks[0]
-                cols[k] = arr.take(pa.array(first[sid] + rank))
-                continue
-            start = np.full(nshapes, -1, dtype=np.int64)
-            off = 0
-            for (i, vals), _c in zip(got, chunks, strict=True):
-                start[i] = off
-                off += len(vals)
-            at = start[sid]
-            missing = at < 0
-            idx = pa.array(np.where(missing, 0, at + rank), mask=missing)
-            arr = pa.concat_arrays(chunks) if len(chunks) > 1 else chunks[0]
-            cols[k] = arr.take(idx)
+        mv: set[str] = set()
+        s = 0
+        for name, e in zip(names, ends, strict=True):
+            arr = _column(name, by_field[s:e])
+            if arr.type == _MV_TYPE:
+                mv.add(name)
+            cols[name] = _spread(arr, rows[s:e], n)
+            s = e
         return cols, n, mv
+
+
+def _spread(arr: pa.Array, rows: np.ndarray, n: int) -> pa.Array:
+    """`arr` (one value per row of `rows`, ascending) as n values, null at other rows."""
+    if len(arr) == n:
+        return arr
+    if arr.type == pa.string() and arr.offset == 0:
+        _, offsets, data = arr.buffers()
+        seg = np.frombuffer(offsets, dtype=np.int32, count=len(arr) + 1)
+        lens = np.zeros(n, dtype=np.int32)
+        lens[rows] = np.diff(seg)
+        off = np.empty(n + 1, dtype=np.int32)
+        off[0] = 0
+        np.cumsum(lens, out=off[1:])
+        off += seg[0]
+        valid = np.zeros(n, dtype=bool)
+        valid[rows] = arr.is_valid().to_numpy(zero_copy_only=False) if arr.null_count else True
+        nulls = n - int(np.count_nonzero(valid))
+        bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+        return pa.Array.from_buffers(pa.string(), n, [bitmap, pa.py_buffer(off), data], null_count=nulls)
+    idx = np.full(n, -1, dtype=np.int64)
+    idx[rows] = np.arange(len(arr), dtype=np.int64)
+    return arr.take(pa.array(idx, mask=idx < 0))
 
 
 def _str(v: Any) -> str | None:
@@ -349,14 +366,6 @@ def _column(field: str, vals: tuple[Any, ...]) -> pa.Array:
                 _MV_TYPE,
             )
         return pa.array([_str(v) for v in vals], pa.string())
-
-
-def _one_value_lists(arr: pa.Array) -> pa.Array:
-    """A string array as a list array of one-value lists (nulls kept), else unchanged."""
-    if arr.type == _MV_TYPE:
-        return arr
-    offsets = pa.array(np.arange(len(arr) + 1, dtype=np.int32))
-    return pa.ListArray.from_arrays(offsets, arr, type=_MV_TYPE, mask=arr.is_null() if arr.null_count else None)
 
 
 class _Writer:
