@@ -210,20 +210,32 @@ def test_cli_ingest_hunt_drilldown(content_dir: Path, sample_log: Path, tmp_path
     assert len(json.loads(res.stdout)[0]["findings"]) == 1
 
 
+@pytest.mark.parametrize("overlapped", [False, True])
 def test_a_detection_that_runs_too_long_is_interrupted(
-    content_dir: Path, monkeypatch: pytest.MonkeyPatch
+    content_dir: Path, monkeypatch: pytest.MonkeyPatch, overlapped: bool
 ) -> None:
+    from splhunt.engines.duckdb import DuckDBEngine, Worker
+
     content = Content.load(content_dir)
     st = open_store(None)
     st.append([{"_raw": "x", "_time": 0.0, "source": "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational",
                 "Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": "7"}])
     session = content.session(st)
+    endless_sql = "SELECT sum(a.i * b.i) FROM range(1000000000) a(i), range(1000000000) b(i)"
 
-    def endless(det: Any) -> Any:
-        st.con.execute("SELECT sum(a.i * b.i) FROM range(1000000000) a(i), range(1000000000) b(i)").fetchall()
-        raise AssertionError("not interrupted")
+    if overlapped:  # the query runs on the worker's connection, which the timer interrupts
+        def endless_query(self: Worker, plan: Any) -> Any:
+            self.con.execute(endless_sql).fetchall()
+            raise AssertionError("not interrupted")
 
-    monkeypatch.setattr(session, "run_detection", endless)
+        monkeypatch.setattr(Worker, "execute", endless_query)
+    else:
+        def endless(det: Any) -> Any:
+            st.con.execute(endless_sql).fetchall()
+            raise AssertionError("not interrupted")
+
+        monkeypatch.setattr(DuckDBEngine, "worker", lambda self: None)
+        monkeypatch.setattr(session, "run_detection", endless)
     dets = filter_detections(content.lib.detections.values(), names=["Fixture Devtunnels Image Loaded"])
     res = hunt(st, content, dets, timeout=1.0, save=False)
     (s,) = [x for x in res.statuses if x.status != "skipped"]

@@ -30,6 +30,7 @@ Every detection considered is reported: run (with its results and findings), ski
 
 from __future__ import annotations
 
+import queue
 import re
 import threading
 import time
@@ -248,6 +249,8 @@ class HuntResult:
     ingest_seconds: float = 0.0
     view_seconds: float = 0.0
     """Time spent building the search-time knowledge view (once per pass)."""
+    search_seconds: float = 0.0
+    """Wall time of running the detections (planning, queries, findings), all passes."""
     inventory: str = ""
 
     def by_status(self, status: str) -> list[DetectionStatus]:
@@ -370,6 +373,136 @@ def hunt(
         return _hunt(store, content, detections, progress, save, timeout)
 
 
+def _failure(e: Exception, st: DetectionStatus, timeout: float | None, seconds: float) -> None:
+    st.status = FAILED
+    if timeout and seconds >= timeout * 0.99:
+        st.reason = f"timed out after {timeout:g}s"
+    elif isinstance(e, SplhuntError):
+        st.reason = error_text(e)
+    else:
+        st.reason = f"internal error: {type(e).__name__}: {error_text(e)}"
+
+
+def _run_one(session: Any, d: Detection, st: DetectionStatus, timeout: float | None, found: list[Any]) -> DetectionStatus:
+    """Plan, run and build the findings of one detection on the store's connection."""
+    t1 = time.perf_counter()
+    timer = None
+    if timeout:
+        timer = threading.Timer(timeout, session.store.con.interrupt)
+        timer.daemon = True
+        timer.start()
+    try:
+        r = session.run_detection(d)
+        st.results = len(r.result.rows)
+        st.findings = len(r.findings)
+        found.extend(r.findings)
+    except Exception as e:  # an engine bug must not stop the hunt
+        _failure(e, st, timeout, time.perf_counter() - t1)
+    finally:
+        if timer is not None:
+            timer.cancel()
+    st.seconds = time.perf_counter() - t1
+    return st
+
+
+class _Job:
+    """One detection's query, run by `_run_overlapped`'s thread."""
+
+    __slots__ = ("d", "st", "plan", "rows", "error", "seconds", "done")
+
+    def __init__(self, d: Detection, st: DetectionStatus, plan: Any):
+        self.d, self.st, self.plan = d, st, plan
+        self.rows: tuple[list[str], list[dict[str, Any]]] | None = None
+        self.error: Exception | None = None
+        self.seconds = 0.0
+        self.done = threading.Event()
+
+
+def _run_overlapped(
+    session: Any, worker: Any, dets: list[tuple[Detection, str]], phase: int, timeout: float | None, found: list[Any]
+) -> Iterable[DetectionStatus]:
+    """Run the detections in order, each detection's query on `worker`'s thread while this
+    thread plans the next detection and builds the previous one's findings.
+
+    Planning and findings are Python (they hold the GIL); a query is DuckDB (it does
+    not), so the two overlap on two cores. One query runs at a time, as in a plain loop,
+    so memory use is that of the plain loop. Statuses come in the detections' order, with
+    the results and findings the plain loop gives (`tests/runner/test_hunt_overlap.py`).
+    A status's `seconds` is its own planning, query and findings time, which overlaps
+    the neighbouring detections' (their sum exceeds the wall time). The time limit
+    applies to the query.
+    """
+    from splhunt.findings import build_findings
+
+    todo: queue.Queue[_Job | None] = queue.Queue()
+
+    def serve() -> None:
+        while (job := todo.get()) is not None:
+            t = time.perf_counter()
+            timer = None
+            if timeout:
+                timer = threading.Timer(timeout, worker.interrupt)
+                timer.daemon = True
+                timer.start()
+            try:
+                job.rows = worker.execute(job.plan)
+            except Exception as e:  # noqa: BLE001 - handed to the planning thread
+                job.error = e
+            finally:
+                if timer is not None:
+                    timer.cancel()
+            job.seconds = time.perf_counter() - t
+            job.done.set()
+
+    thread = threading.Thread(target=serve, name="splhunt-search", daemon=True)
+    thread.start()
+
+    def finish(job: _Job) -> DetectionStatus:
+        job.done.wait()
+        st = job.st
+        t = time.perf_counter()
+        if job.error is not None:
+            _failure(job.error, st, timeout, job.seconds)
+        else:
+            try:
+                cols, rows = job.rows  # type: ignore[misc]
+                fs = build_findings(job.d, rows, columns=cols)
+                st.results, st.findings = len(rows), len(fs)
+                found.extend(fs)
+            except Exception as e:  # noqa: BLE001 - as in `_run_one`
+                _failure(e, st, None, 0.0)
+        st.seconds += job.seconds + time.perf_counter() - t
+        return st
+
+    running: _Job | None = None
+    try:
+        for d, why in dets:
+            st = DetectionStatus(d, RUN, why, phase=phase)
+            t = time.perf_counter()
+            try:
+                plan = session.plan(d.search)
+            except Exception as e:  # noqa: BLE001 - a planning failure is the detection's
+                _failure(e, st, None, 0.0)
+                plan = None
+            st.seconds = time.perf_counter() - t
+            job = _Job(d, st, plan) if plan is not None else None
+            if running is not None:
+                running.done.wait()
+            if job is not None:
+                todo.put(job)  # runs while the previous detection's findings are built
+            if running is not None:
+                yield finish(running)
+            if job is None:
+                yield st
+            running = job
+        if running is not None:
+            yield finish(running)
+            running = None
+    finally:
+        todo.put(None)
+        thread.join()
+
+
 def _hunt(
     store: Store,
     content: Content,
@@ -410,34 +543,23 @@ def _hunt(
             t_view = time.perf_counter()
             session.prepare([d.search for d, _ in dets])
             res.view_seconds += time.perf_counter() - t_view
-        for d, why in dets:
-            st = DetectionStatus(d, RUN, why, phase=phase)
-            t1 = time.perf_counter()
-            timer = None
-            if timeout:
-                timer = threading.Timer(timeout, store.con.interrupt)
-                timer.daemon = True
-                timer.start()
+        worker = session.engine.worker() if hasattr(session.engine, "worker") else None
+        t_runs = time.perf_counter()
+        if worker is None:
+            for d, why in dets:
+                st = _run_one(session, d, DetectionStatus(d, RUN, why, phase=phase), timeout, found)
+                res.statuses.append(st)
+                if progress is not None:
+                    progress(st)
+        else:
             try:
-                r = session.run_detection(d)
-                st.results = len(r.result.rows)
-                st.findings = len(r.findings)
-                found.extend(r.findings)
-            except Exception as e:  # an engine bug must not stop the hunt
-                st.status = FAILED
-                if timeout and time.perf_counter() - t1 >= timeout * 0.99:
-                    st.reason = f"timed out after {timeout:g}s"
-                elif isinstance(e, SplhuntError):
-                    st.reason = error_text(e)
-                else:
-                    st.reason = f"internal error: {type(e).__name__}: {error_text(e)}"
+                for st in _run_overlapped(session, worker, dets, phase, timeout, found):
+                    res.statuses.append(st)
+                    if progress is not None:
+                        progress(st)
             finally:
-                if timer is not None:
-                    timer.cancel()
-            st.seconds = time.perf_counter() - t1
-            res.statuses.append(st)
-            if progress is not None:
-                progress(st)
+                worker.close()
+        res.search_seconds += time.perf_counter() - t_runs
         return found
 
     f1 = run(chosen, 1)
