@@ -288,3 +288,31 @@ def test_bulk_inside_a_callers_transaction_leaves_it_to_the_caller():
     assert st.in_transaction()  # not committed by bulk
     st.con.execute("ROLLBACK")
     assert st.count() == 0
+
+
+def test_writer_lets_the_parser_run_ahead_by_a_bounded_number_of_batches():
+    """While the store is busy (a commit), `put` returns until `ahead` batches wait; the
+    next `put` waits. Every batch is written, in order."""
+    import threading
+
+    from splhunt.ingest.pipeline import _Writer
+
+    gate = threading.Event()
+    written: list[int] = []
+
+    class SlowStore:
+        def append_columns(self, columns, n, mv_fields=None):  # noqa: ANN001, ANN202
+            gate.wait()
+            written.append(n)
+
+    w = _Writer(SlowStore(), ahead=3)
+    for n in range(1, 5):  # one taken by the writer (blocked), three waiting
+        w.put(({}, n, set()))
+    blocked = threading.Thread(target=w.put, args=(({}, 5, set()),))
+    blocked.start()
+    blocked.join(0.3)
+    assert blocked.is_alive() and written == []  # the fifth waits for room
+    gate.set()
+    blocked.join()
+    w.close()
+    assert written == [1, 2, 3, 4, 5]

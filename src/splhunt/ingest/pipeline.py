@@ -368,19 +368,28 @@ def _column(field: str, vals: tuple[Any, ...]) -> pa.Array:
         return pa.array([_str(v) for v in vals], pa.string())
 
 
-class _Writer:
-    """Writes batches to the store on a thread of its own, one batch behind the reader.
+#: Parsed batches that may wait for the writer. The writer commits every
+#: `BULK_COMMIT_ROWS` rows, and a commit into a wide `events` table takes seconds (DuckDB
+#: checkpoints it): with room for a few batches the parser keeps going meanwhile. Memory
+#: stays bounded by the batch size: at most this many batches, plus the one being written
+#: and the one being filled.
+WRITE_AHEAD_BATCHES = 4
 
-    DuckDB releases the GIL while it inserts, so parsing the next batch (Python) and
-    writing this one (DuckDB) use both CPUs. `put` waits until the previous batch is
-    written, so at most two batches exist (one being filled, one being written); the
-    store is used by this thread only until `close`. An error of the store is raised
-    again in the caller, at the next `put` or at `close`.
+
+class _Writer:
+    """Writes batches to the store on a thread of its own, behind the reader.
+
+    DuckDB releases the GIL while it inserts, so parsing the next batches (Python) and
+    writing this one (DuckDB) use both CPUs. `put` waits while `WRITE_AHEAD_BATCHES`
+    batches are waiting; the store is used by this thread only until `close`. An error of
+    the store is raised again in the caller, at the next `put` or at `close`, and the
+    batches still waiting are dropped.
     """
 
-    def __init__(self, store) -> None:
+    def __init__(self, store, ahead: int | None = None) -> None:
         self.store = store
-        self.q: queue.Queue = queue.Queue(maxsize=1)
+        ahead = WRITE_AHEAD_BATCHES if ahead is None else ahead
+        self.q: queue.Queue = queue.Queue(maxsize=max(1, ahead))
         self.exc: BaseException | None = None
         self.t = threading.Thread(target=self._run, name="splhunt-ingest-writer", daemon=True)
         self.t.start()
@@ -401,10 +410,9 @@ class _Writer:
                 self.q.task_done()
 
     def put(self, item) -> None:
-        self.q.join()  # the previous batch is written (and freed)
         if self.exc is not None:
             self.close()
-        self.q.put(item)
+        self.q.put(item)  # waits while the queue is full
 
     def close(self) -> None:
         if self.t.is_alive():
