@@ -3,8 +3,8 @@
 Memory is bounded by ``batch_size``: readers are generators, the batch (`Batch`: events
 grouped by shape, turned into Arrow columns) is flushed with `Store.append_columns`
 every ``batch_size`` events, on a writer thread (`_Writer`) so that DuckDB inserts one
-batch while Python parses the next; at most two batches exist at once (one being
-filled, one being inserted). With
+batch while Python parses the next ones; at most `WRITE_AHEAD_BATCHES` + 2 batches exist
+at once (one being filled, some waiting, one being inserted). With
 ``workers > 1`` files are parsed in worker processes that send column batches back
 through a bounded queue; the parent process only writes to the store. By default
 workers are used only with at least `PARALLEL_MIN_CPUS` CPUs (one per CPU but one for
