@@ -129,3 +129,50 @@ def test_no_worker_inside_a_transaction() -> None:
     w = eng.worker()
     assert w is not None
     w.close()
+
+
+def test_only_tstats_searches_share_the_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`tstats` searches run up to one per worker at once; any other search runs alone.
+    Statuses come back in the detections' order whatever order the queries end in."""
+    import importlib
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    import splhunt.findings as findings_mod
+
+    hunt_mod = importlib.import_module("splhunt.runner.hunt")  # the package re-exports `hunt()`
+
+    monkeypatch.setattr(findings_mod, "build_findings", lambda d, rows, columns=None: [])
+    lock = threading.Lock()
+    now: list[str] = []
+    seen: list[tuple[str, ...]] = []
+
+    two = threading.Event()  # set once two queries have run at once
+
+    class FakeWorker:
+        def execute(self, plan: str) -> Any:
+            with lock:
+                now.append(plan)
+                seen.append(tuple(sorted(now)))
+                if len(now) == 2:
+                    two.set()
+            if plan == "t0":  # the first query waits for a second one to start beside it
+                two.wait(5)
+            time.sleep(0.005)
+            with lock:
+                now.remove(plan)
+            return ["x"], [{"x": plan}]
+
+        def interrupt(self) -> None:
+            pass
+
+    kinds = "tttHttHHtttt"
+    dets = [SimpleNamespace(name=f"{k}{i}", search=("| tstats count" if k == "t" else "index=x") + f" {i}")
+            for i, k in enumerate(kinds)]
+    session = SimpleNamespace(plan=lambda spl: ("t" if spl.startswith("| tstats") else "H") + spl.split()[-1])
+    out = list(hunt_mod._run_overlapped(session, [FakeWorker(), FakeWorker()], [(d, "") for d in dets], 1, None, []))
+    assert [s.detection.name for s in out] == [d.name for d in dets]
+    assert all(s.status == "run" and s.results == 1 for s in out)
+    assert max(len(s) for s in seen) == 2  # tstats searches did run side by side
+    assert all(len(s) == 1 for s in seen if any(p.startswith("H") for p in s))  # the others alone

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -155,6 +157,51 @@ def format_value(v: Any, kind: str) -> Any:
 SCRATCH_DB = "splhunt_scratch"
 
 
+class SharedLock:
+    """A lock held by many at once (`shared`) or by one thread alone (`exclusive`, which
+    that thread may take again inside itself). An exclusive taker waits for the shared
+    holders to finish; new shared takers wait while it holds the lock."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._shared = 0
+        self._owner: int | None = None
+        self._depth = 0
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        me = threading.get_ident()
+        with self._cond:
+            while self._owner is not None and self._owner != me:
+                self._cond.wait()
+            self._shared += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._shared -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        me = threading.get_ident()
+        with self._cond:
+            if self._owner == me:
+                self._depth += 1
+            else:
+                while self._owner is not None or self._shared:
+                    self._cond.wait()
+                self._owner, self._depth = me, 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._depth -= 1
+                if not self._depth:
+                    self._owner = None
+                    self._cond.notify_all()
+
+
 class DuckDBEngine:
     name = "duckdb"
     caps = CAPS
@@ -163,9 +210,9 @@ class DuckDBEngine:
         self.store = store
         self.con = store.con
         register_functions(self.con)
-        #: held while this engine builds tables and while a `Worker` runs a plan, so
-        #: that a table is never built (and checkpointed) under a running query
-        self.lock = threading.RLock()
+        #: shared by the `Worker`s while they run plans, held alone while this engine
+        #: builds a table: a table is never built (and checkpointed) under a running query
+        self.lock = SharedLock()
 
     def worker(self) -> Worker | None:
         """A `Worker` running plans on a second connection to the store, or None when the
@@ -181,7 +228,7 @@ class DuckDBEngine:
 
     def register_table(self, name: str, table: pa.Table) -> None:
         """Create (or replace) table `name` from an Arrow table."""
-        with self.lock:
+        with self.lock.exclusive():
             self._register_table(name, table)
 
     def _register_table(self, name: str, table: pa.Table) -> None:
@@ -207,7 +254,7 @@ class DuckDBEngine:
 
         `streamed`: read the query's rows in order as Arrow batches and append them (see
         `_create_streamed`); for a large table that must keep the rows' order."""
-        with self.lock:
+        with self.lock.exclusive():
             return self._materialize(base, name, temp=temp, streamed=streamed)
 
     def _materialize(self, base: Base, name: str, *, temp: bool, streamed: bool) -> Base:
@@ -275,7 +322,7 @@ class DuckDBEngine:
         if any differs (or the setting is off), the whole view is materialised instead.
         So is a base without `derived` (or without layers), and one whose ``events`` is
         not a table (a Parquet layout's view has no row id)."""
-        with self.lock:
+        with self.lock.exclusive():
             return self._materialize_view(base, name)
 
     def _materialize_view(self, base: Base, name: str) -> Base:
@@ -370,7 +417,7 @@ class Worker:
         register_functions(self.con)
 
     def execute(self, plan: Plan) -> tuple[list[str], list[dict[str, Any]]]:
-        with self.engine.lock:
+        with self.engine.lock.shared():
             return self.engine.execute(plan, self.con)
 
     def interrupt(self) -> None:

@@ -405,61 +405,95 @@ def _run_one(session: Any, d: Detection, st: DetectionStatus, timeout: float | N
     return st
 
 
+#: Queries that may run at once in a hunt (`_run_overlapped`), each on its own connection.
+QUERY_THREADS = 2
+
+
+def _light(d: Detection) -> bool:
+    """A search that may run beside another: one that starts with `tstats`, which reads a
+    data model dataset (built once, a few hundred thousand rows at most for 1M events) and
+    aggregates it. Any other search may hold much of DuckDB's memory, so it runs alone."""
+    return d.search.lstrip().startswith("| tstats") or d.search.lstrip().startswith("|tstats")
+
+
+def _out_of_memory(e: Exception) -> bool:
+    return "Out of Memory" in str(e)
+
+
 class _Job:
-    """One detection's query, run by `_run_overlapped`'s thread."""
+    """One detection's query, run by one of `_run_overlapped`'s threads."""
 
-    __slots__ = ("d", "st", "plan", "rows", "error", "seconds", "done")
+    __slots__ = ("d", "st", "plan", "light", "rows", "error", "seconds", "done")
 
-    def __init__(self, d: Detection, st: DetectionStatus, plan: Any):
-        self.d, self.st, self.plan = d, st, plan
+    def __init__(self, d: Detection, st: DetectionStatus, plan: Any, light: bool):
+        self.d, self.st, self.plan, self.light = d, st, plan, light
         self.rows: tuple[list[str], list[dict[str, Any]]] | None = None
         self.error: Exception | None = None
         self.seconds = 0.0
         self.done = threading.Event()
+        if plan is None:  # failed while planned: nothing to run
+            self.done.set()
 
 
 def _run_overlapped(
-    session: Any, worker: Any, dets: list[tuple[Detection, str]], phase: int, timeout: float | None, found: list[Any]
+    session: Any, workers: list[Any], dets: list[tuple[Detection, str]], phase: int, timeout: float | None,
+    found: list[Any],
 ) -> Iterable[DetectionStatus]:
-    """Run the detections in order, each detection's query on `worker`'s thread while this
-    thread plans the next detection and builds the previous one's findings.
+    """Run the detections, their queries on `workers`' threads (one connection each) while
+    this thread plans the next detections and builds the findings of those done.
 
-    Planning and findings are Python (they hold the GIL); a query is DuckDB (it does
-    not), so the two overlap on two cores. One query runs at a time, as in a plain loop,
-    so memory use is that of the plain loop. Statuses come in the detections' order, with
-    the results and findings the plain loop gives (`tests/runner/test_hunt_overlap.py`).
-    A status's `seconds` is its own planning, query and findings time, which overlaps
-    the neighbouring detections' (their sum exceeds the wall time). The time limit
-    applies to the query.
+    Planning and findings are Python (they hold the GIL); a query is DuckDB (it does not),
+    so they overlap. `tstats` searches (`_light`) run up to one per worker at once; any
+    other search runs alone, so its memory use is that of a plain loop. A light query that
+    runs out of DuckDB's memory beside another is run again alone. Statuses come in the
+    detections' order, with the results and findings the plain loop gives
+    (`tests/runner/test_hunt_overlap.py`). A status's `seconds` is its own planning, query
+    and findings time, which overlaps other detections' (their sum exceeds the wall time).
+    The time limit applies to the query.
     """
+    from collections import deque
+
     from splhunt.findings import build_findings
 
     todo: queue.Queue[_Job | None] = queue.Queue()
 
-    def serve() -> None:
+    def execute(worker: Any, job: _Job) -> None:
+        t = time.perf_counter()
+        timer = None
+        if timeout:
+            timer = threading.Timer(timeout, worker.interrupt)
+            timer.daemon = True
+            timer.start()
+        try:
+            job.rows, job.error = worker.execute(job.plan), None
+        except Exception as e:  # noqa: BLE001 - handed to the planning thread
+            job.error = e
+        finally:
+            if timer is not None:
+                timer.cancel()
+        job.seconds += time.perf_counter() - t
+
+    def serve(worker: Any) -> None:
         while (job := todo.get()) is not None:
-            t = time.perf_counter()
-            timer = None
-            if timeout:
-                timer = threading.Timer(timeout, worker.interrupt)
-                timer.daemon = True
-                timer.start()
-            try:
-                job.rows = worker.execute(job.plan)
-            except Exception as e:  # noqa: BLE001 - handed to the planning thread
-                job.error = e
-            finally:
-                if timer is not None:
-                    timer.cancel()
-            job.seconds = time.perf_counter() - t
+            execute(worker, job)
             job.done.set()
 
-    thread = threading.Thread(target=serve, name="splhunt-search", daemon=True)
-    thread.start()
+    threads = [threading.Thread(target=serve, args=(w,), name="splhunt-search", daemon=True) for w in workers]
+    for th in threads:
+        th.start()
+    pending: deque[_Job] = deque()
 
-    def finish(job: _Job) -> DetectionStatus:
+    def finish() -> DetectionStatus:
+        """The oldest pending detection's status, once its query is done."""
+        job = pending.popleft()
         job.done.wait()
         st = job.st
+        if job.plan is None:
+            return st
+        if job.error is not None and job.light and _out_of_memory(job.error):
+            for other in pending:  # alone, as the plain loop would have run it
+                other.done.wait()
+            execute(workers[0], job)
         t = time.perf_counter()
         if job.error is not None:
             _failure(job.error, st, timeout, job.seconds)
@@ -474,7 +508,9 @@ def _run_overlapped(
         st.seconds += job.seconds + time.perf_counter() - t
         return st
 
-    running: _Job | None = None
+    def running() -> list[_Job]:
+        return [j for j in pending if not j.done.is_set()]
+
     try:
         for d, why in dets:
             st = DetectionStatus(d, RUN, why, phase=phase)
@@ -485,22 +521,26 @@ def _run_overlapped(
                 _failure(e, st, None, 0.0)
                 plan = None
             st.seconds = time.perf_counter() - t
-            job = _Job(d, st, plan) if plan is not None else None
-            if running is not None:
-                running.done.wait()
-            if job is not None:
-                todo.put(job)  # runs while the previous detection's findings are built
-            if running is not None:
-                yield finish(running)
-            if job is None:
-                yield st
-            running = job
-        if running is not None:
-            yield finish(running)
-            running = None
+            job = _Job(d, st, plan, plan is not None and _light(d))
+            if plan is not None:
+                # room for it: a heavy query runs alone, light ones up to one per worker
+                while pending and (
+                    not job.light
+                    or len(run := running()) >= len(workers)
+                    or any(not j.light for j in run)
+                ):
+                    yield finish()
+                todo.put(job)
+            pending.append(job)
+            while pending and pending[0].done.is_set():  # findings while queries run
+                yield finish()
+        while pending:
+            yield finish()
     finally:
-        todo.put(None)
-        thread.join()
+        for _ in threads:
+            todo.put(None)
+        for th in threads:
+            th.join()
 
 
 def _hunt(
@@ -543,9 +583,10 @@ def _hunt(
             t_view = time.perf_counter()
             session.prepare([d.search for d, _ in dets])
             res.view_seconds += time.perf_counter() - t_view
-        worker = session.engine.worker() if hasattr(session.engine, "worker") else None
+        workers = [session.engine.worker() for _ in range(QUERY_THREADS)] if hasattr(session.engine, "worker") else []
+        workers = [w for w in workers if w is not None]
         t_runs = time.perf_counter()
-        if worker is None:
+        if not workers:
             for d, why in dets:
                 st = _run_one(session, d, DetectionStatus(d, RUN, why, phase=phase), timeout, found)
                 res.statuses.append(st)
@@ -553,12 +594,13 @@ def _hunt(
                     progress(st)
         else:
             try:
-                for st in _run_overlapped(session, worker, dets, phase, timeout, found):
+                for st in _run_overlapped(session, workers, dets, phase, timeout, found):
                     res.statuses.append(st)
                     if progress is not None:
                         progress(st)
             finally:
-                worker.close()
+                for w in workers:
+                    w.close()
         res.search_seconds += time.perf_counter() - t_runs
         return found
 
