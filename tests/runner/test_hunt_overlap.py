@@ -157,7 +157,7 @@ def test_only_tstats_searches_share_the_workers(monkeypatch: pytest.MonkeyPatch)
                 seen.append(tuple(sorted(now)))
                 if len(now) == 2:
                     two.set()
-            if plan == "t0":  # the first query waits for a second one to start beside it
+            if plan == "tt0":  # the first query waits for a second one to start beside it
                 two.wait(5)
             time.sleep(0.005)
             with lock:
@@ -167,10 +167,15 @@ def test_only_tstats_searches_share_the_workers(monkeypatch: pytest.MonkeyPatch)
         def interrupt(self) -> None:
             pass
 
-    kinds = "tttHttHHtttt"
-    dets = [SimpleNamespace(name=f"{k}{i}", search=("| tstats count" if k == "t" else "index=x") + f" {i}")
-            for i, k in enumerate(kinds)]
-    session = SimpleNamespace(plan=lambda spl: ("t" if spl.startswith("| tstats") else "H") + spl.split()[-1])
+    # t: tstats, light; T: tstats then appendpipe (in a macro), heavy; H: not tstats, heavy
+    kinds = "tttHttTHHtttt"
+    spl = {"t": "| tstats count by host", "T": "| tstats count by host | `fill`", "H": "index=x"}
+    dets = [SimpleNamespace(name=f"{k}{i}", search=f"{spl[k]} | eval n={i}") for i, k in enumerate(kinds)]
+    names = {d.search: d.name for d in dets}
+    session = SimpleNamespace(
+        plan=lambda text: "t" + names[text] if names[text].startswith("t") else "H" + names[text],
+        macros=SimpleNamespace(expand=lambda text: text.replace("`fill`", "appendpipe [| timechart count]")),
+    )
     out = list(hunt_mod._run_overlapped(session, [FakeWorker(), FakeWorker()], [(d, "") for d in dets], 1, None, []))
     assert [s.detection.name for s in out] == [d.name for d in dets]
     assert all(s.status == "run" and s.results == 1 for s in out)

@@ -409,11 +409,27 @@ def _run_one(session: Any, d: Detection, st: DetectionStatus, timeout: float | N
 QUERY_THREADS = 2
 
 
-def _light(d: Detection) -> bool:
-    """A search that may run beside another: one that starts with `tstats`, which reads a
-    data model dataset (built once, a few hundred thousand rows at most for 1M events) and
-    aggregates it. Any other search may hold much of DuckDB's memory, so it runs alone."""
-    return d.search.lstrip().startswith("| tstats") or d.search.lstrip().startswith("|tstats")
+#: Commands after which a `tstats` search no longer counts as light: they add rows
+#: (`appendpipe`, `append`, `join`, `mvexpand`, time buckets of `timechart`) or keep
+#: whole result sets per row (`eventstats`, `streamstats`, `transaction`).
+_HEAVY = re.compile(
+    r"\|\s*(?:appendpipe|append|appendcols|join|mvexpand|timechart|eventstats|streamstats|transaction|map)\b", re.I
+)
+
+
+def _light(session: Any, d: Detection) -> bool:
+    """A search that may run beside another: `tstats` over a data model dataset (built
+    once, a few hundred thousand rows at most for 1M events), aggregated, and then only
+    commands that do not multiply rows (`_HEAVY`, looked for in the search with its macros
+    expanded). Any other search may hold much of DuckDB's memory, so it runs alone."""
+    text = d.search.lstrip()
+    if not text.startswith("|") or not text[1:].lstrip().startswith("tstats"):
+        return False
+    try:
+        text = session.macros.expand(text)
+    except Exception:  # noqa: BLE001 - unexpandable: it will fail in its own run
+        return False
+    return _HEAVY.search(text) is None
 
 
 def _out_of_memory(e: Exception) -> bool:
@@ -521,7 +537,7 @@ def _run_overlapped(
                 _failure(e, st, None, 0.0)
                 plan = None
             st.seconds = time.perf_counter() - t
-            job = _Job(d, st, plan, plan is not None and _light(d))
+            job = _Job(d, st, plan, plan is not None and _light(session, d))
             if plan is not None:
                 # room for it: a heavy query runs alone, light ones up to one per worker
                 while pending and (
