@@ -40,6 +40,17 @@ def as_store_values(values: list[Any], mv: bool) -> list[Any]:
     return [None if v is None else v if isinstance(v, list) else [v] for v in values]
 
 
+def _taken(batch: Batch, events: list[dict[str, Any]]) -> tuple[dict[str, Any], int, set[str], dict[str, list[Any]]]:
+    """`batch.take()` after adding `events`, its count and multivalue fields checked
+    against the reference; with the reference columns."""
+    for ev in events:
+        batch.add(ev)
+    cols, n, mv = batch.take()
+    ref, rn, rmv = reference_columns(events)
+    assert (n, mv) == (rn, rmv)
+    return cols, n, mv, ref
+
+
 @pytest.fixture(scope="module")
 def fixture_events(fx) -> list[dict[str, Any]]:
     evs = list(read_events(fx, report=IngestReport()))
@@ -52,11 +63,7 @@ def test_batch_columns_equal_the_per_event_columns(fixture_events, size):
     for start in range(0, len(fixture_events), size):
         chunk = fixture_events[start : start + size]
         batch = Batch()
-        for ev in chunk:
-            batch.add(ev)
-        cols, n, mv = batch.take()
-        ref, rn, rmv = reference_columns(chunk)
-        assert (n, mv) == (rn, rmv)
+        cols, n, mv, ref = _taken(batch, chunk)
         assert list(cols) == list(ref) or set(cols) == set(ref)
         for k, arr in cols.items():
             assert isinstance(arr, pa.Array) and len(arr) == n
@@ -101,12 +108,7 @@ def test_batch_columns_equal_the_reference_on_random_events(seed):
     for _ in range(rnd.randint(1, 400)):
         keys = rnd.sample(names, rnd.randint(0, len(names)))
         events.append({k: value(k) for k in keys})
-    batch = Batch()
-    for ev in events:
-        batch.add(ev)
-    cols, n, mv = batch.take()
-    ref, rn, rmv = reference_columns(events)
-    assert (n, mv) == (rn, rmv)
+    cols, n, mv, ref = _taken(Batch(), events)
     assert list(cols) == list(ref)  # order of first appearance
     for k, arr in cols.items():
         arr.validate(full=True)
