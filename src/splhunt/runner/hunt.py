@@ -34,7 +34,8 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -383,24 +384,32 @@ def _failure(e: Exception, st: DetectionStatus, timeout: float | None, seconds: 
         st.reason = f"internal error: {type(e).__name__}: {error_text(e)}"
 
 
+@contextmanager
+def _time_limit(timeout: float | None, interrupt: Callable[[], None]) -> Iterator[None]:
+    """Call `interrupt` (a DuckDB connection's) if the block runs `timeout` seconds."""
+    if not timeout:
+        yield
+        return
+    timer = threading.Timer(timeout, interrupt)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
 def _run_one(session: Any, d: Detection, st: DetectionStatus, timeout: float | None, found: list[Any]) -> DetectionStatus:
     """Plan, run and build the findings of one detection on the store's connection."""
     t1 = time.perf_counter()
-    timer = None
-    if timeout:
-        timer = threading.Timer(timeout, session.store.con.interrupt)
-        timer.daemon = True
-        timer.start()
     try:
-        r = session.run_detection(d)
+        with _time_limit(timeout, session.store.con.interrupt):
+            r = session.run_detection(d)
         st.results = len(r.result.rows)
         st.findings = len(r.findings)
         found.extend(r.findings)
     except Exception as e:  # an engine bug must not stop the hunt
         _failure(e, st, timeout, time.perf_counter() - t1)
-    finally:
-        if timer is not None:
-            timer.cancel()
     st.seconds = time.perf_counter() - t1
     return st
 
@@ -475,18 +484,11 @@ def _run_overlapped(
 
     def execute(worker: Any, job: _Job) -> None:
         t = time.perf_counter()
-        timer = None
-        if timeout:
-            timer = threading.Timer(timeout, worker.interrupt)
-            timer.daemon = True
-            timer.start()
         try:
-            job.rows, job.error = worker.execute(job.plan), None
+            with _time_limit(timeout, worker.interrupt):
+                job.rows, job.error = worker.execute(job.plan), None
         except Exception as e:  # noqa: BLE001 - handed to the planning thread
             job.error = e
-        finally:
-            if timer is not None:
-                timer.cancel()
         job.seconds += time.perf_counter() - t
 
     def serve(worker: Any) -> None:
