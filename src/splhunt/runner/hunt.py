@@ -34,7 +34,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -463,7 +463,7 @@ class _Job:
 def _run_overlapped(
     session: Any, workers: list[Any], dets: list[tuple[Detection, str]], phase: int, timeout: float | None,
     found: list[Any],
-) -> Iterable[DetectionStatus]:
+) -> Generator[DetectionStatus, None, None]:
     """Run the detections, their queries on `workers`' threads (one connection each) while
     this thread plans the next detections and builds the findings of those done.
 
@@ -604,21 +604,20 @@ def _hunt(
         workers = [session.engine.worker() for _ in range(QUERY_THREADS)] if hasattr(session.engine, "worker") else []
         workers = [w for w in workers if w is not None]
         t_runs = time.perf_counter()
-        if not workers:
-            for d, why in dets:
-                st = _run_one(session, d, DetectionStatus(d, RUN, why, phase=phase), timeout, found)
+        if workers:
+            statuses = _run_overlapped(session, workers, dets, phase, timeout, found)
+        else:
+            statuses = (_run_one(session, d, DetectionStatus(d, RUN, why, phase=phase), timeout, found)
+                        for d, why in dets)
+        try:
+            for st in statuses:
                 res.statuses.append(st)
                 if progress is not None:
                     progress(st)
-        else:
-            try:
-                for st in _run_overlapped(session, workers, dets, phase, timeout, found):
-                    res.statuses.append(st)
-                    if progress is not None:
-                        progress(st)
-            finally:
-                for w in workers:
-                    w.close()
+        finally:
+            statuses.close()  # stops the query threads before their connections close
+            for w in workers:
+                w.close()
         res.search_seconds += time.perf_counter() - t_runs
         return found
 
